@@ -513,6 +513,7 @@ def update(self:SODMetrics,
     if self.reduced: raise RuntimeError("SODMetrics.update: this accumulator was already all-reduced; call reset() first")
     preds, gts = _as_list(pred, 'pred'), _as_list(gt, 'gt')
     if len(preds) != len(gts): raise ValueError(f"SODMetrics.update: {len(preds)} predictions but {len(gts)} masks")
+    if not preds: return self
     dev = preds[0].device if preds[0].device.type != 'mps' else torch.device('cpu')
     groups = {}
     for p, g in zip(preds, gts):
