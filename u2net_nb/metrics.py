@@ -438,18 +438,29 @@ def _scores(p, bins, g, beta2, alpha, edt_backend):
     out['wfm'] = _weighted_f_fused(p, g, G['gf'], G['nf'], 1., edt_backend)
     return out
 
+class _cpu_threads:
+    "Context manager: run torch CPU ops of the block on `n` intra-op threads, restoring the previous count after."
+    def __init__(self, device, n=1): self.on, self.n = torch.device(device).type == 'cpu', n
+    def __enter__(self):
+        if self.on: self.prev = torch.get_num_threads(); torch.set_num_threads(self.n)
+    def __exit__(self, *exc):
+        if self.on: torch.set_num_threads(self.prev)
+
 def sod_scores(pred, gt, normalize_pred:str|None=None,
                beta2:float=0.3, # beta^2 of the F-measure
                alpha:float=0.5, # S-measure weight of the object score
                edt_backend:str='auto', # distance transform for the weighted F ('auto', 'torch', 'scipy')
                chunk_pixels:int=2**18, # CPU work is split into chunks of about this many pixels
+               cpu_threads:int|None=None, # torch threads on CPU (None: 1, see below); restored afterwards
               ) -> dict:
     "All per-image statistics: `mae, adp_f, adp_em, sm, wfm` `[B]` and `precision, recall, f, em` `[B,256]`."
-    p, bins, g = prepare_maps(pred, gt, normalize_pred)
-    B, H, W = p.shape
-    step = max(1, chunk_pixels // (H * W)) if p.device.type == 'cpu' else B
-    parts = [_scores(p[i:i + step], bins[i:i + step], g[i:i + step], beta2, alpha, edt_backend) for i in range(0, B, step)]
-    return {k: torch.cat([d[k] for d in parts]) for k in parts[0]}
+    dev = pred.device if isinstance(pred, torch.Tensor) else 'cpu'
+    with _cpu_threads(dev, 1 if cpu_threads is None else cpu_threads):
+        p, bins, g = prepare_maps(pred, gt, normalize_pred)
+        B, H, W = p.shape
+        step = max(1, chunk_pixels // (H * W)) if p.device.type == 'cpu' else B
+        parts = [_scores(p[i:i + step], bins[i:i + step], g[i:i + step], beta2, alpha, edt_backend) for i in range(0, B, step)]
+        return {k: torch.cat([d[k] for d in parts]) for k in parts[0]}
 
 # %% ../nbs/07_metrics.ipynb #91a99663
 _SCALARS = ('n', 'mae', 'adp_f', 'adp_em', 'sm', 'wfm')
