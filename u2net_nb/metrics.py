@@ -481,8 +481,10 @@ class SODMetrics:
                  beta2:float=0.3,  # beta^2 of the F-measure
                  alpha:float=0.5,  # S-measure weight of the object score
                  edt_backend:str='auto', # distance transform of the weighted F ('auto', 'torch', 'scipy')
+                 cpu_threads:int|None=None, # torch threads while scoring on CPU (None: 1, see `sod_scores`)
                 ):
         self.normalize_pred, self.beta2, self.alpha, self.edt_backend = normalize_pred, beta2, alpha, edt_backend
+        self.cpu_threads = cpu_threads
         self._slices = _state_slices()
         self.reset()
     def reset(self):
@@ -533,7 +535,7 @@ def update(self:SODMetrics,
         ps = [p for p, _ in pairs]
         if len({p.dtype for p in ps}) > 1: ps = [p.double() / 255 if p.dtype == torch.uint8 else p.double() for p in ps]
         s = sod_scores(torch.stack(ps), torch.stack([g for _, g in pairs]), self.normalize_pred,
-                       beta2=self.beta2, alpha=self.alpha, edt_backend=self.edt_backend)
+                       beta2=self.beta2, alpha=self.alpha, edt_backend=self.edt_backend, cpu_threads=self.cpu_threads)
         add = torch.zeros(_STATE_SIZE, dtype=torch.float64, device=s['mae'].device)
         add[0] = len(pairs)
         for k in _SCALARS[1:]: add[self._slices[k]] = s[k].sum()
@@ -576,7 +578,7 @@ def merge(self:SODMetrics, other:SODMetrics) -> SODMetrics:
 
 @patch
 def __add__(self:SODMetrics, other:SODMetrics) -> SODMetrics:
-    out = SODMetrics(self.normalize_pred, self.beta2, self.alpha, self.edt_backend)
+    out = SODMetrics(self.normalize_pred, self.beta2, self.alpha, self.edt_backend, self.cpu_threads)
     return out.merge(self).merge(other)
 
 @patch
