@@ -42,24 +42,28 @@ def prepare_maps(pred, # prediction: float in [0, 1] or uint8 0..255; [H,W], [B,
                  gt,   # ground truth of the same size: bool, uint8 (> 128) or float (> 0.5)
                  normalize_pred:str|None=None, # 'minmax': rescale each map to [0, 1] first (pysodmetrics' default)
                 ):
-    "Checked `(pred float64 [B,H,W] in [0,1], bins int64 [B,H,W] in 0..255, gt bool [B,H,W])`."
+    "Checked `(pred float64 [B,H,W] in [0,1], bins int32 [B,H,W] in 0..255, gt bool [B,H,W])`."
     p, g = _to_bhw(pred, 'pred'), _to_bhw(gt, 'gt')
     if p.shape != g.shape: raise ValueError(f"pred has shape {tuple(p.shape)} but gt has {tuple(g.shape)}; resize pred to the gt size first")
     if normalize_pred not in (None, 'minmax'): raise ValueError(f"normalize_pred must be None or 'minmax', got {normalize_pred!r}")
     g = binarize_gt(g.to(p.device))
+    in_range = p.dtype in (torch.uint8, torch.bool)                   # no range check needed
     if p.dtype == torch.uint8: p = p.double() / 255
     elif p.dtype == torch.bool: p = p.double()
     elif p.dtype in (torch.float16, torch.bfloat16): p = p.float()
     elif not p.is_floating_point(): raise TypeError(f"pred: unsupported dtype {p.dtype}; use float in [0, 1] or uint8 0..255")
+    lo = hi = 0.
     if normalize_pred == 'minmax':
         p = p.double()
         lo, hi = p.amin((1, 2), keepdim=True), p.amax((1, 2), keepdim=True)
-        p = torch.where(hi != lo, (p - lo) / torch.where(hi != lo, hi - lo, 1), p)
-    lo, hi = p.min().item(), p.max().item()
+        spread = (hi != lo) & torch.isfinite(hi - lo)
+        p = (p - torch.where(spread, lo, 0)) / torch.where(spread, hi - lo, 1)   # (p - 0) / 1 = p where constant
+        lo, hi = torch.where(spread, 0., lo).min().item(), torch.where(spread, 1., hi).max().item()   # range after rescaling
+    elif not in_range: lo, hi = p.min().item(), p.max().item()
     if not (lo >= 0 and hi <= 1):
         raise ValueError(f"pred values must lie in [0, 1] (got min {lo:.4g}, max {hi:.4g}): pass probabilities "
                          "(sigmoid of the logits), uint8 maps 0..255, or normalize_pred='minmax'")
-    return p.double(), (p * 255).long(), g
+    return p.double(), (p * 255).int(), g
 
 # %% ../nbs/07_metrics.ipynb #690cd767
 def mae(pred, gt, normalize_pred:str|None=None) -> torch.Tensor:
@@ -249,19 +253,22 @@ def _nearest_torch(fg):
     return row.reshape(B * H, W).gather(1, col).view(B, H, W), col.view(B, H, W)
 
 def _nearest_scipy(fg):
-    "The same with SciPy's C implementation, image by image."
+    "The same with SciPy's C implementation, image by image, written straight into one int32 array."
     from scipy.ndimage import distance_transform_edt
-    idx = np.stack([distance_transform_edt(~m, return_distances=False, return_indices=True) for m in fg.cpu().numpy()])
-    idx = torch.from_numpy(idx).to(fg.device).long()
+    bg = ~fg.cpu().numpy()
+    idx = np.empty((bg.shape[0], 2) + bg.shape[1:], dtype=np.int32)
+    for m, out in zip(bg, idx): distance_transform_edt(m, return_distances=False, return_indices=True, indices=out)
+    idx = torch.from_numpy(idx).to(fg.device)
     return idx[:, 0], idx[:, 1]
 
-def _nearest(fg, backend='auto'):
-    "Row and column (int64 `[B,H,W]` each) of the nearest True pixel of a bool `[B,H,W]` mask."
+def _nearest(fg, backend='auto', dtype=torch.int64):
+    "Row and column (`dtype` `[B,H,W]` each) of the nearest True pixel of a bool `[B,H,W]` mask."
     if backend == 'auto':
         try: import scipy.ndimage; backend = 'scipy'
         except ImportError: backend = 'torch'
     if backend not in ('torch', 'scipy'): raise ValueError(f"backend must be 'auto', 'torch' or 'scipy', got {backend!r}")
-    return _nearest_scipy(fg) if backend == 'scipy' else _nearest_torch(fg)
+    r, c = _nearest_scipy(fg) if backend == 'scipy' else _nearest_torch(fg)
+    return r.to(dtype), c.to(dtype)
 
 # %% ../nbs/07_metrics.ipynb #74ea6289
 def distance_transform(fg, # object mask, [H,W] or [B,H,W] (bool); each image needs at least one True pixel
@@ -359,11 +366,11 @@ def _threshold_stats(p, bins, g, G, beta2):
     N, nf, ref, S1, n_q = H * W, G['nf'], G['ref'], G['S1'], G['n_q']
     G['sum_p'] = (S1[:, 0] + n_q * ref).sum(1)
     thr = (2 * (G['sum_p'] / N)).clamp(max=1)
-    boff = 4096 * torch.arange(B, device=p.device)
+    boff = 4096 * torch.arange(B, device=p.device, dtype=torch.int32)   # int32 throughout: much faster than int64
     idx = _block_map(G['top'], G['left'], torch.stack([boff, boff + 512, boff + 1024, boff + 1536], 1))
     idx += bins
-    idx += torch.where(g, 256, 0)
-    idx += torch.where(p >= thr[:, None, None], 2048, 0)
+    idx += g.int() << 8
+    idx += (p >= thr[:, None, None]).int() << 11
     hist = torch.bincount(idx.view(-1), minlength=4096 * B).view(B, 2, 4, 2, N_BINS)   # [b, adaptive, block, gt, bin]
     ge = hist.sum((1, 2)).flip(-1).cumsum(-1).flip(-1)
     tp, fp = ge[:, 1], ge[:, 0]
@@ -406,6 +413,13 @@ def _structure(p, g, G, alpha):
 # %% ../nbs/07_metrics.ipynb #f5c53ce0
 _K7 = _gauss_1d().tolist()
 
+def _weight_of_d2(d2):
+    "`w = exp(ln(0.5) d / 5)` of integer squared distances, looked up in a table of the values up to the largest."
+    k, top = math.log(0.5) / 5, int(d2.max())
+    if top >= 2 * d2.numel(): return d2.double().sqrt_().mul_(k).exp_()   # table larger than the maps: compute directly
+    table = torch.arange(top + 1, dtype=torch.float64, device=d2.device).sqrt_().mul_(k).exp_()
+    return table.index_select(0, d2.flatten()).view(d2.shape)
+
 def _weighted_f_fused(p, g, gf, nf, beta, edt_backend):
     "Weighted F of the images with an object, with dot products instead of masked sums."
     out = torch.zeros(p.shape[0], dtype=torch.float64, device=p.device)
@@ -415,11 +429,12 @@ def _weighted_f_fused(p, g, gf, nf, beta, edt_backend):
     b, H, W = p.shape
     N = H * W
     E = torch.sub(p, gf).abs_()
-    r, c = _nearest(g, edt_backend)
-    Et = E.view(b, N).gather(1, (r * W + c).view(b, N)).view(b, H, W)   # background: error at the nearest object pixel
+    it = torch.int32 if (H - 1) ** 2 + (W - 1) ** 2 < 2 ** 31 else torch.int64     # int32 arithmetic is ~5x faster
+    r, c = _nearest(g, edt_backend, it)
+    Et = E.view(b, N).gather(1, (r * W + c).view(b, N).long()).view(b, H, W)   # background: error at the nearest object pixel
     EA = _smooth7(Et, _K7)
-    d2 = (r - torch.arange(H, device=p.device)[:, None]).square_().add_((c - torch.arange(W, device=p.device)).square_())
-    w = d2.double().sqrt_().mul_(math.log(0.5) / 5).exp_()         # 1 on the object (d = 0)
+    dr, dc = r - torch.arange(H, device=p.device, dtype=it)[:, None], c - torch.arange(W, device=p.device, dtype=it)
+    w = _weight_of_d2(dr.mul_(dr).add_(dc.mul_(dc)))                          # 1 on the object (d = 0)
     Ev, gv = E.view(b, 1, N), gf.view(b, N, 1)
     sum_fg = torch.bmm(torch.minimum(EA, E).view(b, 1, N), gv).view(b)
     e_fg = torch.bmm(Ev, gv).view(b)
@@ -528,19 +543,20 @@ def update(self:SODMetrics,
     if len(preds) != len(gts): raise ValueError(f"SODMetrics.update: {len(preds)} predictions but {len(gts)} masks")
     if not preds: return self
     dev = preds[0].device if preds[0].device.type != 'mps' else torch.device('cpu')
-    groups = {}
-    for p, g in zip(preds, gts):
-        groups.setdefault(tuple(g.shape), []).append((_resize_to(p.to(dev), g.shape), g.to(dev)))
-    for pairs in groups.values():
-        ps = [p for p, _ in pairs]
-        if len({p.dtype for p in ps}) > 1: ps = [p.double() / 255 if p.dtype == torch.uint8 else p.double() for p in ps]
-        s = sod_scores(torch.stack(ps), torch.stack([g for _, g in pairs]), self.normalize_pred,
-                       beta2=self.beta2, alpha=self.alpha, edt_backend=self.edt_backend, cpu_threads=self.cpu_threads)
-        add = torch.zeros(_STATE_SIZE, dtype=torch.float64, device=s['mae'].device)
-        add[0] = len(pairs)
-        for k in _SCALARS[1:]: add[self._slices[k]] = s[k].sum()
-        for k in _CURVES: add[self._slices[k]] = s[k].sum(0)
-        self.state += add.cpu()
+    with _cpu_threads(dev, 1 if self.cpu_threads is None else self.cpu_threads):   # see `sod_scores`
+        groups = {}
+        for p, g in zip(preds, gts):
+            groups.setdefault(tuple(g.shape), []).append((_resize_to(p.to(dev), g.shape), g.to(dev)))
+        for pairs in groups.values():
+            ps = [p for p, _ in pairs]
+            if len({p.dtype for p in ps}) > 1: ps = [p.double() / 255 if p.dtype == torch.uint8 else p.double() for p in ps]
+            s = sod_scores(torch.stack(ps), torch.stack([g for _, g in pairs]), self.normalize_pred, beta2=self.beta2,
+                           alpha=self.alpha, edt_backend=self.edt_backend, cpu_threads=self.cpu_threads)
+            add = torch.zeros(_STATE_SIZE, dtype=torch.float64, device=s['mae'].device)
+            add[0] = len(pairs)
+            for k in _SCALARS[1:]: add[self._slices[k]] = s[k].sum()
+            for k in _CURVES: add[self._slices[k]] = s[k].sum(0)
+            self.state += add.cpu()
     return self
 
 # %% ../nbs/07_metrics.ipynb #a016b7b4
