@@ -34,7 +34,11 @@ def problems(path):
         except SyntaxError as e:
             yield f"{path} cell {i}: does not parse ({e.msg})"; continue
         has_import = any(isinstance(n, (ast.Import, ast.ImportFrom)) for n in ast.walk(tree))
-        others = [n for n in tree.body if not isinstance(n, (ast.Import, ast.ImportFrom))]
+        def import_only(n):   # an import, or `try: import ... except ImportError: name = None` for optional packages
+            if isinstance(n, (ast.Import, ast.ImportFrom)): return True
+            return isinstance(n, ast.Try) and all(isinstance(b, (ast.Import, ast.ImportFrom)) for b in n.body) and \
+                   all(isinstance(b, (ast.Assign, ast.Pass)) for h in n.handlers for b in h.body)
+        others = [n for n in tree.body if not import_only(n)]
         if has_import and others:
             yield f"{path} cell {i}: mixes imports with other code (put the imports in a cell of their own): {src.splitlines()[0][:60]!r}"
 
