@@ -461,7 +461,7 @@ def train(out=None,            # run folder (default: runs/<model>-<data>-<time>
           max_minutes:float=None, # stop (evaluate, save) after this much training time
           max_steps:int=None,  # stop after this many global steps, saving a resumable checkpoint
           workers:int=0, cache_dir=None, device=None,
-          progress:bool=None,  # progress bars and per-epoch lines (None: on a terminal or in a notebook, rank 0)
+          progress:bool=None,  # False: silent; None: per-epoch lines on rank 0, bars only on a terminal or in a notebook
           live_plot:bool=False, # redraw the curves in the notebook after each evaluation
           predictions:bool=True) -> dict: # write predictions.png at the end
     "Train U^2-Net; returns a summary (run folder, status, metrics, checkpoint)."
@@ -498,7 +498,8 @@ def _train(args:dict, info:DistInfo) -> dict:
     "The body of `train` (inside the process group)."
     cfg, ckpt, src = _load_resume(args)
     if cfg['out'] is None: cfg['out'] = str(Path('runs')/gather_objects(_run_name(cfg))[0])
-    show = info.main and (cfg['progress'] if cfg['progress'] is not None else (sys.stderr.isatty() or _in_notebook()))
+    show = info.main and cfg['progress'] is not False          # per-epoch lines and the summary (logs too)
+    bars = show and (cfg['progress'] or sys.stderr.isatty() or _in_notebook())   # progress bars: terminals, notebooks
     if info.main: Path(cfg['out']).mkdir(parents=True, exist_ok=True)
     barrier()
     run = Run(cfg, info, ckpt)
@@ -510,7 +511,7 @@ def _train(args:dict, info:DistInfo) -> dict:
     status, live = 'finished', _LivePlot() if cfg['live_plot'] and info.main and _in_notebook() else None
     with StopFlag() as stop:
         while run.epoch < cfg['epochs']:
-            reason = run.run_epoch(stop, deadline, show)
+            reason = run.run_epoch(stop, deadline, bars)
             at_end = run.step == run.epoch * run.spe
             if at_end or reason == 'time limit':
                 rec, _ = run.end_of_epoch(t_start, force_eval=reason == 'time limit')
