@@ -25,8 +25,8 @@ __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'IMAGE_EXTS', 'LAYOUTS', 'DUTS_URLS'
 class ImageReadError(ValueError):
     "An image or mask file that cannot be read; the message names the file and the problem."
 
-def _open(path):
-    "Decode `path` fully (EXIF orientation applied), or raise `ImageReadError`."
+def _open_header(path) -> Image.Image:
+    "Open `path` lazily with PIL (header only), or raise `ImageReadError` naming the file and the problem."
     path = Path(path)
     if not path.exists(): raise ImageReadError(f"{path}: file not found")
     if not path.is_file(): raise ImageReadError(f"{path}: not a regular file")
@@ -34,6 +34,11 @@ def _open(path):
     try: im = Image.open(path)
     except UnidentifiedImageError: raise ImageReadError(f"{path}: not a recognised image format") from None
     except Exception as e: raise ImageReadError(f"{path}: truncated or corrupt image header ({type(e).__name__}: {e})") from None
+    return im
+
+def _open(path):
+    "Decode `path` fully (EXIF orientation applied), or raise `ImageReadError`."
+    im = _open_header(path)
     try:
         with im:
             im.load()

@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from PIL import Image, ImageColor, ImageOps, UnidentifiedImageError
 from tqdm.auto import tqdm
 from fastcore.script import call_parse, Param, store_true
-from .data import IMAGE_EXTS, ImageReadError, normalize, read_image, _gray_u8, _hw
+from .data import IMAGE_EXTS, ImageReadError, normalize, read_image, _gray_u8, _open_header, _hw
 from .model import U2Net
 from .weights import CheckpointError
 from .train import load_model
@@ -60,13 +60,7 @@ def _pil_u8(im:Image.Image) -> torch.Tensor:
 
 def _open_path(path, draft_to:int|None=None):
     "(loaded PIL image, displayed (H, W)) of an image file, decoded at reduced scale if a JPEG larger than `draft_to`."
-    path = Path(path)
-    if not path.exists(): raise ImageReadError(f"{path}: file not found")
-    if not path.is_file(): raise ImageReadError(f"{path}: not a regular file")
-    if path.stat().st_size == 0: raise ImageReadError(f"{path}: empty file (0 bytes)")
-    try: im = Image.open(path)
-    except UnidentifiedImageError: raise ImageReadError(f"{path}: not a recognised image format") from None
-    except Exception as e: raise ImageReadError(f"{path}: truncated or corrupt image header ({type(e).__name__}: {e})") from None
+    im = _open_header(path)
     try:
         with im:
             (w, h), turned = im.size, im.getexif().get(0x0112, 1) in (5, 6, 7, 8)
