@@ -79,8 +79,8 @@ def official_postprocess(pred:torch.Tensor, # one min-max normalised map, [1,h,w
 
 # %% ../nbs/10_evaluate.ipynb #c6aaf386
 def shared_data_dir() -> Path|None:
-    "The shared data folder (`$U2NET_SHARED`, `../../shared/data` from nbs/, `../shared/data`, or `/work/shared/data`), or None."
-    cands = [os.environ.get('U2NET_SHARED'), '../../shared/data', '../shared/data', '/work/shared/data']
+    "Folder of the reference sample data (`$U2NET_SHARED`, else `shared/data` beside the repository), or None."
+    cands = [os.environ.get('U2NET_SHARED'), '../../shared/data', '../shared/data']
     return next((Path(c).resolve() for c in cands if c and Path(c).is_dir()), None)
 
 # %% ../nbs/10_evaluate.ipynb #b8297547
