@@ -290,8 +290,11 @@ def _nearest(fg, backend='auto', dtype=torch.int64):
 
 # %% ../nbs/07_metrics.ipynb #fff2bdcf
 def _njit(**kw):
-    "numba's `njit` with these options (compiled on first use, cached on disk), or the plain function without numba."
-    return numba.njit(cache=True, nogil=True, **kw) if numba is not None else (lambda f: f)
+    "numba's `njit` with these options (compiled on first use), or the plain function without numba."
+    if numba is None: return lambda f: f
+    # the library's kernels are cached on disk; a notebook's are not: numba's cache would keep a caller compiled
+    # against the old code of a callee whose cell was edited since
+    return lambda f: numba.njit(cache=f.__module__ != '__main__', nogil=True, **kw)(f)
 
 _FM = {'reassoc', 'contract', 'nsz'}   # fastmath: sums may be reordered (vectorised); nothing assumed about NaN or infinity
 
