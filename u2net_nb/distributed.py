@@ -118,6 +118,10 @@ def _setup(seed:int=0, lr:float=1e-3, bn:str='frozen'):
     if bn == 'frozen': freeze_bn(net)
     opt = make_optimizer(net, lr); return net, opt, make_scheduler(opt, 100, 2)
 
+def _grads(net:nn.Module) -> dict:
+    "A copy of the gradients the last backward pass left, by parameter name."
+    return {k: p.grad.detach().clone() for k, p in net.named_parameters() if p.grad is not None}
+
 # %% ../nbs/09_distributed.ipynb #4efed9e6
 def _equivalence_worker(rank:int, world:int, init_file:str, out_dir:str, steps:int=3, per_rank:int=2, size:int=64):
     "One DDP rank of the equivalence check: trains with BN frozen, then with BN in training mode; rank 0 saves the weights."
@@ -128,22 +132,25 @@ def _equivalence_worker(rank:int, world:int, init_file:str, out_dir:str, steps:i
         info, data = DistInfo(rank, world, 0, torch.device('cpu')), _equivalence_data(world, per_rank, steps, size)
         for bn in ('frozen', 'train'):
             net, opt, sched = _setup(bn=bn)
-            model = wrap_ddp(net, info)
-            for x, y in data: train_step(model, x[rank*per_rank:(rank+1)*per_rank], y[rank*per_rank:(rank+1)*per_rank], opt, sched)
-            if rank == 0: torch.save(net.state_dict(), Path(out_dir)/f'ddp_{bn}.pt')
+            model, grads = wrap_ddp(net, info), None
+            for x, y in data:
+                train_step(model, x[rank*per_rank:(rank+1)*per_rank], y[rank*per_rank:(rank+1)*per_rank], opt, sched)
+                grads = grads or _grads(net)                     # the first step's all-reduced gradients
+            if rank == 0: torch.save({'weights': net.state_dict(), 'grads': grads}, Path(out_dir)/f'ddp_{bn}.pt')
     finally: dist.destroy_process_group()
 
 # %% ../nbs/09_distributed.ipynb #05e21d03
 def _reference(bn:str, world:int, data) -> dict:
     "Single-process weights: the whole global batch (BN frozen), or per-rank halves with averaged gradients (BN training)."
     from u2net_nb.losses import deep_supervision_loss
-    net, opt, sched = _setup(bn=bn)
+    net, opt, sched, grads = *_setup(bn=bn), None
     for x, y in data:
         opt.zero_grad(set_to_none=True)
         for xs, ys in zip(x.chunk(world) if bn == 'train' else [x], y.chunk(world) if bn == 'train' else [y]):
             (deep_supervision_loss(net(xs), ys) / (world if bn == 'train' else 1)).backward()
+        grads = grads or _grads(net)
         opt.step(); sched.step()
-    return net.state_dict()
+    return {'weights': net.state_dict(), 'grads': grads}
 
 def ddp_equivalence(world:int=2, steps:int=3, per_rank:int=2, size:int=64) -> dict:
     "Max |weight difference| between DDP over `world` CPU processes and the single-process equivalents (see above)."
@@ -153,11 +160,12 @@ def ddp_equivalence(world:int=2, steps:int=3, per_rank:int=2, size:int=64) -> di
         ddp = {bn: torch.load(Path(d)/f'ddp_{bn}.pt', weights_only=True) for bn in ('frozen', 'train')}
     data, out = _equivalence_data(world, per_rank, steps, size), {}
     for bn in ('frozen', 'train'):
-        ref = _reference(bn, world, data)
+        r = _reference(bn, world, data); ref, w, g, rg = r['weights'], ddp[bn]['weights'], ddp[bn]['grads'], r['grads']
         stats = [k for k in ref if k.endswith(('running_mean', 'running_var'))]
         params = [k for k in ref if k not in stats and not k.endswith('num_batches_tracked')]
-        out[f'{bn} BN: weights'] = max((ref[k] - ddp[bn][k]).abs().max().item() for k in params)
-        out[f'{bn} BN: running stats'] = max((ref[k] - ddp[bn][k]).abs().max().item() for k in stats)
+        out[f'{bn} BN: first gradients (relative)'] = max(((rg[k] - g[k]).abs().max() / rg[k].abs().max().clamp_min(1e-30)).item() for k in rg)
+        out[f'{bn} BN: weights'] = max((ref[k] - w[k]).abs().max().item() for k in params)
+        out[f'{bn} BN: running stats'] = max((ref[k] - w[k]).abs().max().item() for k in stats)
     init = _setup(bn='train')[0].state_dict()
     out['weight change in the steps'] = max((ref[k] - init[k]).abs().max().item() for k in params)
     return out
