@@ -11,10 +11,11 @@ import torch
 import torch.nn as nn
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel as DDP
+from .core import resolve_device
 
 # %% auto #0
-__all__ = ['DistInfo', 'dist_env', 'init_distributed', 'cleanup_distributed', 'any_flag', 'gather_objects', 'barrier', 'wrap_ddp',
-           'unwrap', 'freeze_bn', 'ddp_equivalence']
+__all__ = ['DistInfo', 'dist_env', 'init_distributed', 'cleanup_distributed', 'dist_on', 'any_flag', 'gather_objects', 'barrier',
+           'wrap_ddp', 'unwrap', 'freeze_bn']
 
 # %% ../nbs/09_distributed.ipynb #5baa234a
 class DistInfo(NamedTuple):
@@ -39,10 +40,7 @@ def init_distributed(device=None,     # None: cuda:LOCAL_RANK if CUDA is availab
                      timeout_min:float=30) -> DistInfo:
     "Join the process group if launched by `torchrun` (WORLD_SIZE > 1) and pick this process's device."
     rank, world, local = dist_env()
-    if device is None: device = f'cuda:{local}' if torch.cuda.is_available() else 'cpu'
-    try: device = torch.device(device)
-    except RuntimeError as e: raise ValueError(f"device {device!r}: {str(e).splitlines()[0]}") from None
-    if device.type == 'cuda' and not torch.cuda.is_available(): raise ValueError(f"device {device}: CUDA is not available here")
+    device = resolve_device(device if device is not None else f'cuda:{local}' if torch.cuda.is_available() else 'cpu')
     if device.type == 'cuda' and device.index is None: device = torch.device('cuda', local if world > 1 else 0)
     if device.type == 'cuda': torch.cuda.set_device(device)
     if world > 1 and not dist.is_initialized():
@@ -56,25 +54,27 @@ def cleanup_distributed():
     if dist.is_available() and dist.is_initialized(): dist.destroy_process_group()
 
 # %% ../nbs/09_distributed.ipynb #ce2fb77c
-def _on() -> bool: return dist.is_available() and dist.is_initialized()
+def dist_on() -> bool:
+    "Is a torch.distributed process group running in this process?"
+    return dist.is_available() and dist.is_initialized()
 
 def any_flag(*flags:bool, device='cpu') -> list[bool]:
     "For each flag: is it set on any rank? (one all-reduce)."
-    if not _on(): return [bool(f) for f in flags]
+    if not dist_on(): return [bool(f) for f in flags]
     t = torch.tensor([float(f) for f in flags], device=device)
     dist.all_reduce(t, op=dist.ReduceOp.MAX)
     return [bool(v) for v in t.tolist()]
 
 def gather_objects(obj) -> list:
     "One picklable object per rank, in rank order, on every rank."
-    if not _on(): return [obj]
+    if not dist_on(): return [obj]
     out = [None] * dist.get_world_size()
     dist.all_gather_object(out, obj)
     return out
 
 def barrier():
     "Wait for all ranks (no-op without a process group)."
-    if _on(): dist.barrier()
+    if dist_on(): dist.barrier()
 
 # %% ../nbs/09_distributed.ipynb #e24191ec
 def wrap_ddp(model:nn.Module,      # the model, already on `info.device`
@@ -100,72 +100,3 @@ def freeze_bn(model:nn.Module) -> nn.Module:
     for m in model.modules():
         if isinstance(m, nn.modules.batchnorm._BatchNorm): m.eval()
     return model
-
-def _equivalence_data(world:int, per_rank:int, steps:int, size:int):
-    "Global batches (x [world*per_rank,3,S,S] normalised, y [.,1,S,S]) of synthetic scenes, one per step."
-    from u2net_nb.synthetic import SyntheticSOD
-    from u2net_nb.data import normalize
-    ds, n = SyntheticSOD(world * per_rank * steps, size, seed=0), world * per_rank
-    items = [ds[i] for i in range(len(ds))]
-    return [(normalize(torch.stack([items[s*n + j][0] for j in range(n)])), torch.stack([items[s*n + j][1] for j in range(n)])) for s in range(steps)]
-
-def _setup(seed:int=0, lr:float=1e-3, bn:str='frozen'):
-    "A fresh u2net_lite (same weights for the same seed), its optimiser and schedule."
-    from u2net_nb.model import u2net_lite
-    from u2net_nb.train import make_optimizer, make_scheduler
-    torch.manual_seed(seed)
-    net = u2net_lite().train()
-    if bn == 'frozen': freeze_bn(net)
-    opt = make_optimizer(net, lr); return net, opt, make_scheduler(opt, 100, 2)
-
-def _grads(net:nn.Module) -> dict:
-    "A copy of the gradients the last backward pass left, by parameter name."
-    return {k: p.grad.detach().clone() for k, p in net.named_parameters() if p.grad is not None}
-
-# %% ../nbs/09_distributed.ipynb #4efed9e6
-def _equivalence_worker(rank:int, world:int, init_file:str, out_dir:str, steps:int=3, per_rank:int=2, size:int=64):
-    "One DDP rank of the equivalence check: trains with BN frozen, then with BN in training mode; rank 0 saves the weights."
-    from u2net_nb.train import train_step
-    torch.set_num_threads(1)
-    dist.init_process_group('gloo', init_method=f'file://{init_file}', rank=rank, world_size=world)
-    try:
-        info, data = DistInfo(rank, world, 0, torch.device('cpu')), _equivalence_data(world, per_rank, steps, size)
-        for bn in ('frozen', 'train'):
-            net, opt, sched = _setup(bn=bn)
-            model, grads = wrap_ddp(net, info), None
-            for x, y in data:
-                train_step(model, x[rank*per_rank:(rank+1)*per_rank], y[rank*per_rank:(rank+1)*per_rank], opt, sched)
-                grads = grads or _grads(net)                     # the first step's all-reduced gradients
-            if rank == 0: torch.save({'weights': net.state_dict(), 'grads': grads}, Path(out_dir)/f'ddp_{bn}.pt')
-    finally: dist.destroy_process_group()
-
-# %% ../nbs/09_distributed.ipynb #05e21d03
-def _reference(bn:str, world:int, data) -> dict:
-    "Single-process weights: the whole global batch (BN frozen), or per-rank halves with averaged gradients (BN training)."
-    from u2net_nb.losses import deep_supervision_loss
-    net, opt, sched, grads = *_setup(bn=bn), None
-    for x, y in data:
-        opt.zero_grad(set_to_none=True)
-        for xs, ys in zip(x.chunk(world) if bn == 'train' else [x], y.chunk(world) if bn == 'train' else [y]):
-            (deep_supervision_loss(net(xs), ys) / (world if bn == 'train' else 1)).backward()
-        grads = grads or _grads(net)
-        opt.step(); sched.step()
-    return {'weights': net.state_dict(), 'grads': grads}
-
-def ddp_equivalence(world:int=2, steps:int=3, per_rank:int=2, size:int=64) -> dict:
-    "Max |weight difference| between DDP over `world` CPU processes and the single-process equivalents (see above)."
-    from u2net_nb.distributed import _equivalence_worker   # the library's copy: worker processes import it by name
-    with tempfile.TemporaryDirectory() as d:
-        torch.multiprocessing.spawn(_equivalence_worker, args=(world, str(Path(d)/'init'), d, steps, per_rank, size), nprocs=world, join=True)
-        ddp = {bn: torch.load(Path(d)/f'ddp_{bn}.pt', weights_only=True) for bn in ('frozen', 'train')}
-    data, out = _equivalence_data(world, per_rank, steps, size), {}
-    for bn in ('frozen', 'train'):
-        r = _reference(bn, world, data); ref, w, g, rg = r['weights'], ddp[bn]['weights'], ddp[bn]['grads'], r['grads']
-        stats = [k for k in ref if k.endswith(('running_mean', 'running_var'))]
-        params = [k for k in ref if k not in stats and not k.endswith('num_batches_tracked')]
-        out[f'{bn} BN: first gradients (relative)'] = max(((rg[k] - g[k]).abs().max() / rg[k].abs().max().clamp_min(1e-30)).item() for k in rg)
-        out[f'{bn} BN: weights'] = max((ref[k] - w[k]).abs().max().item() for k in params)
-        out[f'{bn} BN: running stats'] = max((ref[k] - w[k]).abs().max().item() for k in stats)
-    init = _setup(bn='train')[0].state_dict()
-    out['weight change in the steps'] = max((ref[k] - init[k]).abs().max().item() for k in params)
-    return out

@@ -18,13 +18,15 @@ from .data import (IMAGENET_MEAN, IMAGENET_STD, normalize, resize_to, SODFolder,
                            DatasetError, CacheError, ImageReadError)
 from .model import U2Net, u2net_full, u2net_lite
 from .synthetic import SyntheticSOD
-from .weights import CheckpointError, read_checkpoint, official_model, _describe_mismatch
+from .core import U2NetError, atomic_write, cli_errors, resolve_device
+from .weights import CKPT_FORMAT, load_model
+from .distributed import dist_on, unwrap
 from .metrics import SODMetrics
 
 # %% auto #0
 __all__ = ['PAPER_DUTS_TE', 'METRIC_INFO', 'official_preprocess', 'minmax_normalize', 'official_postprocess', 'shared_data_dir',
-           'EvalCollate', 'shard_indices', 'evaluate_metrics', 'evaluate', 'format_results', 'load_weights',
-           'save_results', 'u2net_eval']
+           'EvalCollate', 'shard_indices', 'evaluate_metrics', 'evaluate', 'format_results', 'save_results',
+           'u2net_eval']
 
 # %% ../nbs/10_evaluate.ipynb #a3fab04e
 PAPER_DUTS_TE = {   # the paper's Table (DUTS-TE); maxF is the paper's convention: compare with `maxF_paper`
@@ -101,21 +103,19 @@ class EvalCollate:
         return torch.stack(imgs), masks
 
 # %% ../nbs/10_evaluate.ipynb #3e3e4beb
-def _dist_on() -> bool: return dist.is_available() and dist.is_initialized()
-
 def shard_indices(n:int,         # data set length
                   rank=None,     # this process's rank (default: from torch.distributed, else 0)
                   world=None     # number of processes (default: from torch.distributed, else 1)
                   ) -> list:
     "The indices rank `rank` of `world` evaluates: `range(n)[rank::world]` (disjoint, no padding)."
-    if rank is None or world is None: rank, world = (dist.get_rank(), dist.get_world_size()) if _dist_on() else (0, 1)
+    if rank is None or world is None: rank, world = (dist.get_rank(), dist.get_world_size()) if dist_on() else (0, 1)
     if not 0 <= rank < world: raise ValueError(f"rank {rank} is not in 0..{world - 1}")
     return list(range(rank, n, world))
 
 # %% ../nbs/10_evaluate.ipynb #316223e3
 def _pick_device(model, device):
     "The evaluation device: `device`, else the model's accelerator, else CUDA if available, else CPU."
-    if device is not None: return torch.device(device)
+    if device is not None: return resolve_device(device)
     p = next(model.parameters(), None)
     if p is not None and p.device.type != 'cpu': return p.device
     return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
@@ -136,15 +136,15 @@ def evaluate_metrics(model:torch.nn.Module, # eval-mode forward returns sigmoid(
                      num_workers:int=0,     # DataLoader worker processes
                      amp:bool=False,        # float16 autocast on CUDA
                      shard:bool=True):      # with torch.distributed initialised: split the images over the ranks and sum
-    "Run `model` over `dataset` and return the filled `SODMetrics` (summed over ranks when distributed)."
+    "Run `model` over `dataset` and return the filled `SODMetrics` (summed over ranks when distributed); the model's device and mode are restored."
     if len(dataset) == 0: raise ValueError("evaluate: the data set is empty")
-    net = getattr(model, 'module', model)                       # DDP / DataParallel: run the plain module
+    net = unwrap(model)                                         # DDP / compiled: run the plain module
     dev = _pick_device(net, device)
-    ddp = shard and _dist_on()
+    ddp = shard and dist_on()
     data = Subset(dataset, shard_indices(len(dataset))) if ddp else dataset
     dl = DataLoader(data, batch_size=batch_size, shuffle=False, num_workers=num_workers,
                     collate_fn=EvalCollate(size, official_preproc), pin_memory=dev.type == 'cuda')
-    was_training = net.training
+    was_training, home = net.training, next(net.parameters()).device
     net.to(dev).eval()
     metrics = SODMetrics()
     try:
@@ -155,7 +155,7 @@ def evaluate_metrics(model:torch.nn.Module, # eval-mode forward returns sigmoid(
                 pred = _prediction(net(x)).float()
             if official_preproc: pred = minmax_normalize(pred)
             metrics.update(pred, gts)
-    finally: net.train(was_training)
+    finally: net.to(home).train(was_training)               # the caller's model as it was
     if ddp: metrics.all_reduce()
     return metrics
 
@@ -169,24 +169,6 @@ def evaluate(model:torch.nn.Module, dataset:Dataset, batch_size:int=8, size=320,
 def _json_ready(d:dict) -> dict:
     "Metric dict with plain Python numbers (`n` as int)."
     return {k: (int(v) if k == 'n' else float(v)) for k, v in d.items()}
-
-def _ddp_eval_worker(rank:int, world:int, init_file:str, out_dir:str, # spawn's rank, world size, rendezvous file, result folder
-                     n:int=7, size:int=64, seed:int=0, batch_size:int=2):
-    "One process of the exactly-once check (gloo, CPU): evaluate `n` synthetic images sharded and padded; save rank{r}.json."
-    from u2net_nb.model import u2net_lite
-    from u2net_nb.synthetic import SyntheticSOD
-    from torch.utils.data import DistributedSampler
-    torch.set_num_threads(1)
-    dist.init_process_group('gloo', init_method=Path(init_file).as_uri(), rank=rank, world_size=world)
-    try:
-        torch.manual_seed(seed); model = u2net_lite().eval()
-        ds = SyntheticSOD(n, size, seed=1)
-        exact = evaluate(model, ds, batch_size, size, 'cpu', progress=False)
-        padded = list(DistributedSampler(ds, world, rank, shuffle=False))         # what the shortcut evaluates
-        wrong = evaluate_metrics(model, Subset(ds, padded), batch_size, size, 'cpu', progress=False, shard=False).all_reduce()
-        res = dict(exact=_json_ready(exact), padded=_json_ready(wrong.compute()), shard=shard_indices(n), padded_shard=padded)
-        (Path(out_dir)/f'rank{rank}.json').write_text(json.dumps(res))
-    finally: dist.destroy_process_group()
 
 # %% ../nbs/10_evaluate.ipynb #10bda3c7
 METRIC_INFO = {
@@ -210,35 +192,6 @@ def format_results(res:dict, title:str|None=None) -> str:
         if k in res: lines.append(f"{k:<12}{res[k]:>9d}  {METRIC_INFO.get(k, '')}" if k == 'n' else f"{k:<12}{res[k]:>9.4f}  {METRIC_INFO.get(k, '')}")
     return '\n'.join(lines)
 
-# %% ../nbs/10_evaluate.ipynb #3e93d795
-def _infer_size(sd:dict):
-    "'full' / 'lite' from the first RSU's width of one of our state dicts, or None."
-    w = sd.get('encode_modules.0.encode_modules.0.conv.weight')
-    return {32: 'full', 16: 'lite'}.get(w.shape[0]) if isinstance(w, torch.Tensor) and w.ndim == 4 else None
-
-def load_weights(path,               # our checkpoint, an official u2net.pth / u2netp.pth, or a bare state dict (file)
-                 model:str|None=None # 'full' or 'lite' to force the size of a bare state dict
-                 ) -> U2Net:
-    "An eval-mode `U2Net` (CPU) from a weights file, with `CheckpointError` naming the file when it does not fit."
-    if model not in (None, 'full', 'lite'): raise ValueError(f"model must be 'full' or 'lite', got {model!r}")
-    if model is None:
-        try: from u2net_nb.train import load_model
-        except ImportError: load_model = None
-        if load_model is not None: return load_model(path)
-    sd = read_checkpoint(path)
-    if any(str(k).removeprefix('module.').startswith('stage1.rebnconvin.') for k in sd):
-        try: return official_model(sd)
-        except CheckpointError as e: raise CheckpointError(f"{path}: {e}") from None
-    if isinstance(sd.get('model'), dict): model, sd = model or sd.get('model_name'), sd['model']   # a training checkpoint
-    sd = {str(k).removeprefix('module.'): v for k, v in sd.items()}
-    size = model or _infer_size(sd)
-    if size not in ('full', 'lite'): raise CheckpointError(f"{path}: not a U^2-Net checkpoint (no official 'stage1.*' keys, no "
-                                                           f"'encode_modules.0.encode_modules.0.conv.weight'; first keys: {list(sd)[:3]})")
-    net = u2net_full() if size == 'full' else u2net_lite()
-    if problems := _describe_mismatch(net, sd): raise CheckpointError(f"{path} does not fit u2net_{size}: {problems}")
-    net.load_state_dict(sd)
-    return net.eval()
-
 # %% ../nbs/10_evaluate.ipynb #8e27762a
 def _open_data(data, n_synthetic:int=200) -> Dataset:
     "SODFolder or PreparedCache for a folder; synthetic held-out scenes (seed 1) when `data` is None."
@@ -254,23 +207,10 @@ def save_results(res:dict, path, meta:dict|None=None) -> Path:
     else:
         buf = io.StringIO(); row = {**meta, **_json_ready(res)}
         w = csv.DictWriter(buf, fieldnames=list(row), lineterminator='\n'); w.writeheader(); w.writerow(row); text = buf.getvalue()
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'w') as f: f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True); raise
+    with atomic_write(path) as tmp: tmp.write_text(text)
     return path
 
 # %% ../nbs/10_evaluate.ipynb #06479c6e
-def _check_device(device):
-    "`device` as a torch.device, or a ValueError saying why it cannot be used."
-    if device is None: return None
-    try: dev = torch.device(device)
-    except RuntimeError as e: raise ValueError(f"--device {device!r}: {str(e).splitlines()[0]}") from None
-    if dev.type == 'cuda' and not torch.cuda.is_available(): raise ValueError(f"--device {device}: CUDA is not available here")
-    return dev
-
 @call_parse
 def u2net_eval(weights:str,                  # our checkpoint, an official u2net.pth / u2netp.pth, or a bare state dict
                data:str=None,                # data set folder or PreparedCache folder (default: synthetic held-out scenes)
@@ -284,10 +224,11 @@ def u2net_eval(weights:str,                  # our checkpoint, an official u2net
                out:str=None,                 # save the results to FILE.json or FILE.csv
                quiet:bool=False):            # no progress bar
     "Evaluate U^2-Net weights on a salient-object data set: print the metrics, optionally save them."
-    try:
-        if out is not None and Path(out).suffix.lower() not in ('.json', '.csv'): raise ValueError(f"--out {out}: use a .json or .csv file name")
-        if out is not None and not Path(out).expanduser().resolve().parent.is_dir(): raise ValueError(f"--out {out}: the folder does not exist")
-        dev, net, ds = _check_device(device), load_weights(weights, model), _open_data(data, n_synthetic)
+    with cli_errors('u2net_eval'):
+        if out is not None and Path(out).suffix.lower() not in ('.json', '.csv'): raise U2NetError(f"--out {out}: use a .json or .csv file name")
+        if out is not None and not Path(out).expanduser().resolve().parent.is_dir(): raise U2NetError(f"--out {out}: the folder does not exist")
+        dev = resolve_device(device)
+        net, ds = load_model(weights, model, dev), _open_data(data, n_synthetic)
         t0 = time.time()
         res = evaluate(net, ds, batch_size, size, dev, official_preproc, progress=not quiet, num_workers=workers)
         secs = time.time() - t0
@@ -295,5 +236,3 @@ def u2net_eval(weights:str,                  # our checkpoint, an official u2net
                     official_preproc=official_preproc, seconds=round(secs, 2))
         print(format_results(res, f"{meta['weights']} on {meta['data']} ({res['n']} images, {secs:.1f} s)"))
         if out is not None: print(f"saved {save_results(res, Path(out).expanduser(), meta)}")
-    except (CheckpointError, DatasetError, CacheError, ImageReadError, ValueError, OSError) as e:
-        raise SystemExit(f"u2net_eval: error: {e}")

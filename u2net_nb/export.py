@@ -11,7 +11,8 @@ import torch
 import torch.nn as nn
 from fastcore.script import call_parse, Param, store_true
 from .model import U2Net, u2net_full, u2net_lite
-from .weights import CheckpointError, read_checkpoint, official_size, load_official
+from .core import U2NetError, atomic_write, cli_errors
+from .weights import CheckpointError, load_model, model_size
 
 # %% auto #0
 __all__ = ['ProbabilityHead', 'ort_session', 'ort_predict', 'ExportError', 'onnx_max_diff', 'export_onnx', 'optimize_onnx',
@@ -112,19 +113,16 @@ def export_onnx(model:U2Net,              # network to export (any mode; it is e
     if opset < 17: raise ValueError(f"opset must be >= 17, got {opset}")
     path, (h, w) = Path(path), _hw(size)
     if not path.parent.is_dir(): raise FileNotFoundError(f"{path}: folder {path.parent} does not exist")
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.part'); os.close(fd)
     was = model.training
     try:
-        _export(model, tmp, opset, side_outputs, dynamic, h, w)
-        if check:
-            import onnx
-            onnx.checker.check_model(tmp)
-            x = torch.randn(2, 3, h // 2 + 7, w // 3 + 5) if dynamic else torch.randn(1, 3, h, w)
-            if (d := onnx_max_diff(tmp, model, x)) > atol:
-                raise ExportError(f"{path}: onnxruntime differs from PyTorch by {d:.2e} > {atol:g} on input {tuple(x.shape)}")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True); raise
+        with atomic_write(path) as tmp:                              # checked before it takes its name
+            _export(model, str(tmp), opset, side_outputs, dynamic, h, w)
+            if check:
+                import onnx
+                onnx.checker.check_model(str(tmp))
+                x = torch.randn(2, 3, h // 2 + 7, w // 3 + 5) if dynamic else torch.randn(1, 3, h, w)
+                if (d := onnx_max_diff(str(tmp), model, x)) > atol:
+                    raise ExportError(f"{path}: onnxruntime differs from PyTorch by {d:.2e} > {atol:g} on input {tuple(x.shape)}")
     finally: model.train(was)
     return path
 
@@ -136,15 +134,11 @@ def optimize_onnx(src,   # exported .onnx file
     import onnxruntime as ort
     src, dst = Path(src), Path(dst)
     if not src.is_file(): raise FileNotFoundError(f"{src}: no such ONNX file")
-    fd, tmp = tempfile.mkstemp(dir=dst.parent, prefix=f'.{dst.name}.', suffix='.part'); os.close(fd)
-    try:
+    with atomic_write(dst) as tmp:
         so = ort.SessionOptions()
         so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
-        so.optimized_model_filepath = tmp
+        so.optimized_model_filepath = str(tmp)
         ort.InferenceSession(str(src), so, providers=['CPUExecutionProvider'])
-        os.replace(tmp, dst)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True); raise
     return dst
 
 # %% ../nbs/12_export.ipynb #9ae4ba7c
@@ -164,18 +158,6 @@ def rembg_mask(model:nn.Module, img, size:int=320):   # eval-mode model returnin
     p = (p - p.min()) / (p.max() - p.min())
     return Image.fromarray((p * 255).astype(np.uint8), mode='L').resize(img.size, Image.Resampling.LANCZOS)
 
-# %% ../nbs/12_export.ipynb #444a420a
-def _size_name(net:U2Net) -> str: return 'full' if net.encode_modules[0].encode_modules[0].conv.out_channels == 32 else 'lite'
-
-def _load_for_export(weights, model:str|None=None) -> U2Net:
-    "The eval-mode `U2Net` of checkpoint `weights`, insisting on size `model` ('full' or 'lite') if given."
-    from u2net_nb.train import load_model
-    if model not in (None, 'full', 'lite'): raise ValueError(f"--model must be 'full' or 'lite', got {model!r}")
-    net = load_model(weights)
-    if model and _size_name(net) != model:
-        raise CheckpointError(f"{weights}: holds {_size_name(net)} weights, but model '{model}' was asked for")
-    return net
-
 # %% ../nbs/12_export.ipynb #cf1886cb
 @call_parse
 def u2net_export(weights:str,                  # a u2net_nb checkpoint, a bare state dict, or official u2net.pth / u2netp.pth
@@ -187,13 +169,11 @@ def u2net_export(weights:str,                  # a u2net_nb checkpoint, a bare s
                  optimize:store_true=False,    # save onnxruntime's optimised graph (runs on onnxruntime only)
                  ):
     "Export U^2-Net weights to a checked ONNX file whose output 0 is the saliency map `sigmoid(d0)`."
-    try:
-        net, out = _load_for_export(weights, model), Path(out)
+    with cli_errors('u2net_export'):
+        net, out = load_model(weights, model), Path(out)
         size = tuple(static) if static else (320, 320)
         export_onnx(net, out, opset=opset, side_outputs=side_outputs, dynamic=not static, size=size, atol=1e-3)   # float32 rounding of the full model reaches ~5e-4
         if optimize: optimize_onnx(out, out)
-    except (CheckpointError, ExportError, ValueError, TypeError, OSError) as e:
-        raise SystemExit(f"u2net_export: error: {e}") from None
-    kind = _size_name(net)
+    kind = model_size(net)
     shape = f"1x3x{size[0]}x{size[1]}" if static else "dynamic [batch, 3, H, W]"
     print(f"u2net_export: wrote {out} ({out.stat().st_size/1e6:.1f} MB, u2net_{kind}, input {shape}, opset {opset})")

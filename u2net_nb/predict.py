@@ -15,13 +15,13 @@ from tqdm.auto import tqdm
 from fastcore.script import call_parse, Param, store_true
 from .data import IMAGE_EXTS, ImageReadError, normalize, read_image, _gray_u8, _open_header, _hw
 from .model import U2Net
-from .weights import CheckpointError
-from .train import load_model
+from .core import U2NetError, DiskFullError, atomic_write, cli_errors, resolve_device
+from .weights import CheckpointError, load_model
 from .evaluate import minmax_normalize, official_postprocess, official_preprocess, shared_data_dir
 
 # %% auto #0
 __all__ = ['resize_u8', 'load_u8', 'read_resized', 'model_input', 'predict_iter', 'predict', 'to_uint8', 'cutout', 'composite',
-           'load_weights', 'side_maps', 'show_side_maps', 'explorer', 'output_paths', 'save_atomic', 'u2net_predict']
+           'side_maps', 'show_side_maps', 'explorer', 'output_paths', 'save_atomic', 'u2net_predict']
 
 # %% ../nbs/11_predict.ipynb #184bdf49
 def _taps(n_in:int, n_out:int, zero_border:bool=False):
@@ -111,6 +111,11 @@ def _full_size(p:torch.Tensor, hw, official:bool=False) -> torch.Tensor:
     return F.interpolate(p[None], size=tuple(hw), mode='bilinear', align_corners=False)[0]
 
 # %% ../nbs/11_predict.ipynb #989499fa
+def _as_items(images) -> list|object:
+    "A single photo (path, PIL image, uint8 tensor [3,H,W]) as a list of one; anything else as it is."
+    if isinstance(images, (str, os.PathLike, Image.Image)) or (isinstance(images, torch.Tensor) and images.ndim == 3): return [images]
+    return images
+
 def _chunks(items, n:int):
     "Lists of up to `n` consecutive items."
     chunk = []
@@ -143,10 +148,10 @@ def _run_batch(model, loaded, device, official, threshold):
 
 # %% ../nbs/11_predict.ipynb #d0dbbd99
 def predict_iter(model:U2Net,              # eval-mode forward returns sigmoid(d0) (train mode is switched off while predicting)
-                 images,                   # iterable of paths, PIL images, uint8 tensors [3,H,W] (mixed is fine)
+                 images,                   # a path, PIL image or uint8 tensor [3,H,W], or an iterable of them (mixed is fine)
                  size=320,                 # network input side (int) or (h, w)
                  batch_size:int=8,         # photos per forward pass
-                 device=None,              # run here (the model is moved there); default: the model's device
+                 device=None,              # run here (the model is moved there, and back at the end); default: the model's device
                  official:bool=False,      # the official pre/post-processing (own-max scaling, min-max, 8-bit maps)
                  threshold:float|None=None,# binary maps: 1 where the map > threshold
                  progress:bool=False,      # show a tqdm progress bar
@@ -155,8 +160,9 @@ def predict_iter(model:U2Net,              # eval-mode forward returns sigmoid(d
     "Yield a saliency map float32 [1,H,W] in 0..1 (CPU) at each photo's own size, in input order, batched."
     if errors not in ('raise', 'return'): raise ValueError(f"errors must be 'raise' or 'return', got {errors!r}")
     if batch_size < 1: raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-    if device is not None: model.to(device)
-    device = next(model.parameters()).device
+    images, home = _as_items(images), next(model.parameters()).device
+    device = resolve_device(device) if device is not None else home
+    model.to(device)
     load, was_training = _loader(size, official), model.training
     pool = ThreadPoolExecutor(workers) if workers > 0 else None
     submit = (lambda c: [pool.submit(load, s) for s in c]) if pool else (lambda c: c)
@@ -174,7 +180,7 @@ def predict_iter(model:U2Net,              # eval-mode forward returns sigmoid(d
                 if isinstance(r, Exception) and errors == 'raise': raise r
                 bar.update(1); yield r
     finally:
-        model.train(was_training); bar.close()
+        model.to(home).train(was_training); bar.close()           # the caller's model as it was
         if pool: pool.shutdown(wait=True, cancel_futures=True)
 
 def predict(model, images, **kwargs) -> list[torch.Tensor]:
@@ -222,17 +228,6 @@ def composite(image,                        # path, PIL image or uint8 tensor [3
     "The photo's salient object over a new background, as an RGB image of the photo's size."
     im = _rgb(image)
     return Image.composite(im, _background(background, im.size), _alpha(saliency, (im.height, im.width)))
-
-# %% ../nbs/11_predict.ipynb #685b8744
-def load_weights(path,                      # checkpoint file (or a state dict)
-                 model:str|None=None,       # 'full' or 'lite': the size you expect (checked) 
-                 device='cpu') -> U2Net:
-    "A model in eval mode from one of our training checkpoints, an official u2net.pth / u2netp.pth, or a bare state dict of ours."
-    if model not in (None, 'full', 'lite'): raise ValueError(f"model must be 'full' or 'lite', got {model!r}")
-    net = load_model(path, device=device)
-    size = 'full' if net.encode_modules[0].encode_modules[0].conv.out_channels == 32 else 'lite'
-    if model is not None and model != size: raise CheckpointError(f"{path}: holds a {size} model, not {model}")
-    return net.eval()
 
 # %% ../nbs/11_predict.ipynb #39b39d80
 @torch.inference_mode()
@@ -323,17 +318,11 @@ def output_paths(files, out, ext:str='png') -> list[Path]:
     return [Path(out)/(r.with_name(r.name + f'.{ext}') if s in dup else r.with_suffix(f'.{ext}')) for r, s in zip(rel, stems)]
 
 def save_atomic(im:Image.Image, path, **kwargs):
-    "Save a PIL image to `path` via a temporary file in the same folder and `os.replace` (never a half-written file)."
+    "Save a PIL image to `path` whole or not at all (`atomic_write`), in the format its extension names."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     fmt = Image.registered_extensions().get(path.suffix.lower())
-    if fmt is None: raise ValueError(f"{path}: unknown image file extension {path.suffix!r}")
-    fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.part', dir=path.parent)
-    try:
-        with os.fdopen(fd, 'wb') as f: im.save(f, format=fmt, **kwargs)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp): os.unlink(tmp)
-        raise
+    if fmt is None: raise U2NetError(f"{path}: unknown image file extension {path.suffix!r}")
+    with atomic_write(path) as tmp: im.save(tmp, format=fmt, **kwargs)
 
 # %% ../nbs/11_predict.ipynb #2373b9ff
 def _render(mode, src, m, background):
@@ -341,18 +330,24 @@ def _render(mode, src, m, background):
     if mode == 'map': return Image.fromarray(to_uint8(m[0]).numpy(), 'L')
     return cutout(src, m) if mode == 'cutout' else composite(src, m, background)
 
-def _fatal(msg):
-    "Print one error line and exit with status 2."
-    print(f"u2net_predict: error: {msg}", file=sys.stderr); raise SystemExit(2)
-
 def _check_args(mode, ext, size, batch_size, files, outs):
     "Refuse bad options before any work (one clear line each)."
-    if mode not in ('map', 'cutout', 'composite'): _fatal(f"--mode must be map, cutout or composite, not {mode!r}")
-    if f'.{ext.lower()}' not in Image.registered_extensions(): _fatal(f"--ext {ext!r} is not an image format Pillow can write")
-    if mode == 'cutout' and ext.lower() not in ('png', 'webp', 'tif', 'tiff'): _fatal(f"--mode cutout needs a format with transparency (png, webp, tiff), not {ext}")
-    if size < 1 or batch_size < 1: _fatal("--size and --batch_size must be positive")
+    if mode not in ('map', 'cutout', 'composite'): raise U2NetError(f"--mode must be map, cutout or composite, not {mode!r}")
+    if f'.{ext.lower()}' not in Image.registered_extensions(): raise U2NetError(f"--ext {ext!r} is not an image format Pillow can write")
+    if mode == 'cutout' and ext.lower() not in ('png', 'webp', 'tif', 'tiff'): raise U2NetError(f"--mode cutout needs a format with transparency (png, webp, tiff), not {ext}")
+    if size < 1 or batch_size < 1: raise U2NetError("--size and --batch_size must be positive")
     clash = set(o.resolve() for o in outs) & set(f.resolve() for f in files)
-    if clash: _fatal(f"an output would replace an input ({sorted(clash)[0]}): choose another --out")
+    if clash: raise U2NetError(f"an output would replace an input ({sorted(clash)[0]}): choose another --out")
+
+def _writable_folder(out) -> Path:
+    "Create the output folder and check a file can be written there, before any photo is processed."
+    out = Path(out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with atomic_write(out/'.u2net_predict-write-check') as tmp: tmp.write_bytes(b'')
+        (out/'.u2net_predict-write-check').unlink()
+    except OSError as e: raise U2NetError(f"--out {out}: cannot write there ({e.strerror or e})") from None
+    return out
 
 # %% ../nbs/11_predict.ipynb #98fa626e
 @call_parse
@@ -371,26 +366,27 @@ def u2net_predict(weights:str,                                                  
                   recursive:store_true=False,                                    # include sub-folders of folder inputs
                   workers:int=2,                                                 # photo-reading threads
                   quiet:store_true=False):                                       # no progress bar or summary
-    "Write saliency maps, cut-outs or composites for photos; returns 1 if any photo failed."
-    files, problems = _expand(inputs, recursive)
-    outs = output_paths(files, out, ext)
-    _check_args(mode, ext, size, batch_size, files, outs)
-    device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
-    try: net = load_weights(weights, model, device)
-    except (CheckpointError, ValueError) as e: _fatal(e)
-    bg = None
-    if mode == 'composite':                                                      # read or parse the background once
-        try: bg = _rgb(background) if os.path.exists(background) else ImageColor.getrgb(background)
-        except (ImageReadError, ValueError) as e: _fatal(f"--background {background!r}: {e}")
-    failed = len(problems)
-    for s, why in problems: print(f"u2net_predict: skipped {s}: {why}", file=sys.stderr)
-    maps = predict_iter(net, files, size=size, batch_size=batch_size, official=official, threshold=threshold,
-                        progress=not quiet and len(files) > 1, workers=workers, errors='return')
-    for f, o, m in zip(files, outs, maps):
-        try:
-            if isinstance(m, Exception): raise m
-            save_atomic(_render(mode, f, m, bg), o)
-        except (ImageReadError, OSError, ValueError) as e:
-            failed += 1; tqdm.write(f"u2net_predict: skipped {f}: {str(e).removeprefix(f'{f}: ')}", file=sys.stderr)
-    if not quiet: print(f"u2net_predict: wrote {len(files) - failed + len(problems)} of {len(files)} files to {out}" + (f"; {failed} failed" if failed else ''))
-    return 1 if failed else 0
+    "Write saliency maps, cut-outs or composites for photos; exit status 1 if any photo failed, 2 if the run cannot start."
+    with cli_errors('u2net_predict'):
+        files, problems = _expand(inputs, recursive)
+        outs = output_paths(files, out, ext)
+        _check_args(mode, ext, size, batch_size, files, outs)
+        net = load_model(weights, model, resolve_device(device))
+        bg = None
+        if mode == 'composite':                                                  # read or parse the background once
+            try: bg = _rgb(background) if os.path.exists(background) else ImageColor.getrgb(background)
+            except (ImageReadError, ValueError) as e: raise U2NetError(f"--background {background!r}: {e}") from None
+        _writable_folder(out)
+        failed = len(problems)
+        for s, why in problems: print(f"u2net_predict: skipped {s}: {why}", file=sys.stderr)
+        maps = predict_iter(net, files, size=size, batch_size=batch_size, official=official, threshold=threshold,
+                            progress=not quiet and len(files) > 1, workers=workers, errors='return')
+        for f, o, m in zip(files, outs, maps):
+            try:
+                if isinstance(m, Exception): raise m
+                save_atomic(_render(mode, f, m, bg), o)
+            except DiskFullError: raise                                          # stops the run: exit 2
+            except (ImageReadError, OSError, ValueError) as e:
+                failed += 1; tqdm.write(f"u2net_predict: skipped {f}: {str(e).removeprefix(f'{f}: ')}", file=sys.stderr)
+        if not quiet: print(f"u2net_predict: wrote {len(files) - failed + len(problems)} of {len(files)} files to {out}" + (f"; {failed} failed" if failed else ''))
+        return 1 if failed else 0

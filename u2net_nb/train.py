@@ -12,19 +12,20 @@ import torch.nn as nn
 from fastcore.script import call_parse
 from tqdm.auto import tqdm
 from .model import U2Net, u2net_full, u2net_lite
-from .weights import CheckpointError, read_checkpoint, official_model
+from .core import U2NetError, atomic_write, cli_errors
+from .weights import CKPT_FORMAT, MODELS, CheckpointError, check_model_name, load_model, read_checkpoint
 from .data import TrainAugment, CacheLoader, SODFolder, PreparedCache, DatasetError, CacheError, ImageReadError, resize_to, denormalize, normalize
 from .synthetic import SyntheticSOD
 from .losses import deep_supervision_loss
 from .distributed import DistInfo, dist_env, init_distributed, cleanup_distributed, wrap_ddp, unwrap, any_flag, gather_objects, barrier
+from .evaluate import evaluate_metrics
 
 # %% auto #0
-__all__ = ['CKPT_FORMAT', 'MODELS', 'SYNTHETIC_DEFAULTS', 'FOLDER_DEFAULTS', 'RUNTIME_KEYS', 'param_groups', 'make_optimizer',
-           'WarmupCosine', 'make_scheduler', 'TensorPairs', 'tensor_pairs', 'training_data', 'atomic_write',
-           'save_checkpoint', 'rng_state', 'set_rng_state', 'checkpoint_files', 'save_rotating', 'update_best',
-           'state_dict_size', 'load_model', 'TrainingDiverged', 'train_step', 'StopFlag', 'threading_main',
-           'write_jsonl', 'plot_curves', 'plot_predictions', 'Run', 'train', 'format_summary', 'u2net_train',
-           'checkpoints_equal', 'training_throughput']
+__all__ = ['SYNTHETIC_DEFAULTS', 'FOLDER_DEFAULTS', 'RUNTIME_KEYS', 'param_groups', 'make_optimizer', 'WarmupCosine',
+           'make_scheduler', 'TensorPairs', 'tensor_pairs', 'training_data', 'save_checkpoint', 'rng_state',
+           'set_rng_state', 'checkpoint_files', 'save_rotating', 'update_best', 'TrainingDiverged', 'train_step',
+           'StopFlag', 'threading_main', 'write_jsonl', 'plot_curves', 'plot_predictions', 'Run', 'train',
+           'format_summary', 'u2net_train', 'checkpoints_equal', 'training_throughput']
 
 # %% ../nbs/08_train.ipynb #27b72ac9
 def param_groups(model:nn.Module, weight_decay:float=1e-4) -> list[dict]:
@@ -118,23 +119,11 @@ def training_data(data=None,          # None: synthetic scenes; or a DUTS root, 
     return PreparedCache(cache), val_ds, f"{root} ({len(train_ds)} train pairs, cache {cache}) / held-out {len(val_ds)} pairs"
 
 # %% ../nbs/08_train.ipynb #ef108172
-CKPT_FORMAT = 'u2net_nb.ckpt/1'
-MODELS = {'full': u2net_full, 'lite': u2net_lite}
-
-def atomic_write(path, write) -> Path:
-    "Call `write(file)` on a temporary file next to `path`, then rename it to `path` (nothing half-written on failure)."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
-    try:
-        with os.fdopen(fd, 'wb') as f: write(f); f.flush(); os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True); raise
-    return path
-
 def save_checkpoint(state:dict, path) -> Path:
-    "`torch.save(state)` to `path` atomically."
-    return atomic_write(path, lambda f: torch.save(state, f))
+    "`torch.save(state)` to `path`, whole or not at all (`atomic_write`)."
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_write(path) as tmp: torch.save(state, tmp)
+    return path
 
 # %% ../nbs/08_train.ipynb #15b0fb17
 def rng_state(aug:list|None=None) -> dict:
@@ -174,37 +163,8 @@ def update_best(state:dict, folder, maxF:float) -> bool:
     save_checkpoint(state, Path(folder)/'best.pt')
     return True
 
-# %% ../nbs/08_train.ipynb #d1683e09
-def _name(path_or_state): return 'state dict' if isinstance(path_or_state, dict) else str(path_or_state)
-
-def state_dict_size(sd:dict) -> str:
-    "'full' or 'lite' for a state dict of ours (from the first RSU's width)."
-    w = sd.get('encode_modules.0.encode_modules.0.conv.weight')
-    if w is None: raise KeyError("no 'encode_modules.0.encode_modules.0.conv.weight': not a U2Net state dict of this library")
-    if w.shape[0] not in (32, 16): raise KeyError(f"first RSU has {w.shape[0]} mid channels; expected 32 (full) or 16 (lite)")
-    return 'full' if w.shape[0] == 32 else 'lite'
-
-def load_model(path_or_state,   # our training checkpoint, an official .pth, or a bare state dict (path or dict)
-               device='cpu') -> U2Net:
-    "A `U2Net` of the right size with these weights, on `device`, in eval mode; `CheckpointError` naming the file otherwise."
-    name = _name(path_or_state)
-    obj = path_or_state if isinstance(path_or_state, dict) else read_checkpoint(path_or_state)
-    if 'format' in obj and obj['format'] != CKPT_FORMAT: raise CheckpointError(f"{name}: checkpoint format {obj['format']!r} is not {CKPT_FORMAT!r}")
-    if isinstance(obj.get('model'), dict): sd, size = obj['model'], obj.get('model_name')
-    elif isinstance(obj.get('state_dict'), dict): sd, size = obj['state_dict'], None     # {'state_dict': ...} wrappers
-    else: sd, size = obj, None
-    sd = {k.removeprefix('module.').removeprefix('_orig_mod.'): v for k, v in sd.items()}
-    if any(k.startswith('stage1.') for k in sd): return official_model(sd).to(device)
-    try: size = size or state_dict_size(sd)
-    except KeyError as e: raise CheckpointError(f"{name}: {e.args[0]}") from None
-    if size not in MODELS: raise CheckpointError(f"{name}: unknown model name {size!r}")
-    model = MODELS[size]()
-    try: model.load_state_dict(sd, strict=True)
-    except RuntimeError as e: raise CheckpointError(f"{name}: does not fit u2net_{size}: {str(e).splitlines()[0]} ...") from None
-    return model.to(device).eval()
-
 # %% ../nbs/08_train.ipynb #a5dc37f1
-class TrainingDiverged(RuntimeError):
+class TrainingDiverged(U2NetError, RuntimeError):
     "The loss became NaN or infinite; the message names the epoch and step."
 
 def train_step(model, x, y, optimizer, scheduler, scaler=None, amp_dtype=None, clip:float|None=None,
@@ -251,12 +211,14 @@ def threading_main() -> bool:
 def write_jsonl(records:list[dict], path) -> Path:
     "All `records`, one JSON object per line, written atomically."
     text = ''.join(json.dumps(r) + '\n' for r in records)
-    return atomic_write(path, lambda f: f.write(text.encode()))
+    with atomic_write(path) as tmp: tmp.write_text(text)
+    return Path(path)
 
 def _savefig(fig, path):
     "Save a figure atomically and close it."
     import matplotlib.pyplot as plt
-    atomic_write(path, lambda f: fig.savefig(f, format=Path(path).suffix[1:], dpi=80, bbox_inches='tight')); plt.close(fig)
+    with atomic_write(path) as tmp: fig.savefig(tmp, format=Path(path).suffix[1:], dpi=80, bbox_inches='tight')
+    plt.close(fig)
 
 def plot_curves(history:list[dict], path=None, fig=None):
     "Training loss and held-out maxF / MAE against the epoch; saved to `path` if given."
@@ -296,7 +258,6 @@ def plot_predictions(model:nn.Module, dataset, size:int=320, n:int=4, path=None,
 # %% ../nbs/08_train.ipynb #1b0ccf46
 def _evaluate(model, dataset, size, device, batch_size=16, amp=False):
     "(metrics dict, SODMetrics) for `model` on `dataset` (distributed-aware)."
-    from u2net_nb.evaluate import evaluate_metrics
     m = evaluate_metrics(unwrap(model), dataset, batch_size=batch_size, size=size, device=device, progress=False,
                          amp=amp and torch.device(device).type == 'cuda')
     return m.compute(), m
@@ -311,7 +272,7 @@ def _settings(args:dict) -> dict:
     cfg = dict(args)
     for k, v in (FOLDER_DEFAULTS if cfg['data'] else SYNTHETIC_DEFAULTS).items():
         if cfg.get(k) is None: cfg[k] = v
-    if cfg['model'] not in MODELS: raise ValueError(f"model must be one of {list(MODELS)}, got {cfg['model']!r}")
+    check_model_name(cfg['model'])
     if cfg['crop'] is None or cfg['crop'] > cfg['size']: cfg['crop'] = min(cfg['crop'] or cfg['size'], cfg['size'])
     for k in ('epochs', 'batch_size', 'size', 'crop', 'eval_every', 'keep'):
         if not (isinstance(cfg[k], int) and cfg[k] >= 1): raise ValueError(f"{k} must be a positive integer, got {cfg[k]!r}")
@@ -557,8 +518,6 @@ class _LivePlot:
     def close(self): pass
 
 # %% ../nbs/08_train.ipynb #7c654231
-_ERRORS = (CheckpointError, DatasetError, CacheError, ImageReadError, ValueError, OSError)
-
 @call_parse
 def u2net_train(data:str=None,         # training data: DUTS root (DUTS-TR + DUTS-TE), a split folder or any image/mask folder (default: synthetic scenes)
                 val_data:str=None,     # held-out folder (default: DUTS-TE, or the last 5% of --data)
@@ -584,13 +543,11 @@ def u2net_train(data:str=None,         # training data: DUTS root (DUTS-TR + DUT
                 cache_dir:str=None,    # PreparedCache folder for --data (default: <data>/.u2net_cache/<size>)
                 quiet:bool=False):     # no progress bars or per-epoch lines
     "Train U^2-Net on a salient-object data set (or synthetic scenes), on one device or under torchrun."
-    try:
+    with cli_errors('u2net_train'):
         s = train(out=out, data=data, val_data=val_data, model=model, epochs=epochs, batch_size=batch_size, lr=lr, size=size,
                   crop=crop, n_train=n_train, n_val=n_val, amp=amp, compile=compile, clip=clip, resume=resume, eval_every=eval_every,
                   seed=seed, sync_bn=sync_bn, max_minutes=max_minutes, workers=workers, cache_dir=cache_dir, device=device,
                   progress=False if quiet else None)
-    except TrainingDiverged as e: raise SystemExit(f"u2net_train: error: {e}")
-    except _ERRORS as e: raise SystemExit(f"u2net_train: error: {str(e).splitlines()[0] if isinstance(e, ValueError) and len(str(e)) > 500 else e}")
     main = dist_env()[0] == 0
     if quiet and main: print(format_summary(s))
     if s['status'].startswith('interrupted'):

@@ -8,10 +8,12 @@ import hashlib, os, pickle, re, tempfile, urllib.request, zipfile
 from pathlib import Path
 import torch
 from .model import U2Net, u2net_full, u2net_lite
+from .core import U2NetError, first_line, resolve_device
 
 # %% auto #0
-__all__ = ['STAGE_HEIGHTS', 'OFFICIAL_WEIGHTS', 'official_key_to_ours', 'convert_official', 'CheckpointError', 'read_checkpoint',
-           'official_size', 'load_official', 'official_model', 'sha256sum', 'download_official', 'verify_official']
+__all__ = ['STAGE_HEIGHTS', 'CKPT_FORMAT', 'MODELS', 'OFFICIAL_WEIGHTS', 'official_key_to_ours', 'convert_official',
+           'CheckpointError', 'read_checkpoint', 'model_size', 'load_official', 'official_model', 'check_model_name',
+           'load_model', 'sha256sum', 'download_official', 'verify_official']
 
 # %% ../nbs/03_weights.ipynb #3659667d
 STAGE_HEIGHTS = {1: 7, 2: 6, 3: 5, 4: 4, 5: 4, 6: 4}   # RSU height of official stage{i} and stage{i}d
@@ -49,35 +51,59 @@ def convert_official(state_dict:dict) -> dict:
     return out
 
 # %% ../nbs/03_weights.ipynb #1a0d256f
-class CheckpointError(ValueError):
+class CheckpointError(U2NetError, ValueError):
     "A checkpoint file that cannot be used: the message names the file and the problem."
 
-def _first_line(e:Exception) -> str: return (str(e).strip().splitlines() or [type(e).__name__])[0]
+_MAGIC = [(b'\xff\xd8\xff', 'a JPEG image'), (b'\x89PNG', 'a PNG image'), (b'GIF8', 'a GIF image'), (b'PK\x03\x04', 'a zip archive'),
+          (b'\x80', 'a Python pickle'), (b'<', 'an HTML or XML page'), (b'{', 'a JSON file'), (b'[', 'a JSON file')]
+
+def _looks_like(path) -> str:
+    "What the first bytes of a file suggest it is, for error messages."
+    with open(path, 'rb') as f: head = f.read(512)
+    for magic, kind in _MAGIC:
+        if head.startswith(magic): return kind
+    try: head.decode('utf-8'); return 'a text file'
+    except UnicodeDecodeError: return 'binary data'
+
+
+# %% ../nbs/03_weights.ipynb #175f2d9c
+def _missing(path:Path) -> str:
+    "Why `path` is not there, with the way to get it for the official file names."
+    hint = (f" (get it with download_official({path.stem!r}) from u2net_nb.weights, or gdown: see the Official weights page)"
+            if path.name in ('u2net.pth', 'u2netp.pth') else '')
+    return f"{path}: no such checkpoint file{hint}"
 
 def read_checkpoint(path) -> dict:
-    "Load a checkpoint file on CPU with `weights_only=True`, with clear errors for missing, empty, truncated or unsafe files."
+    "Load a checkpoint file on CPU with `weights_only=True`, with clear errors for missing, empty, truncated, foreign or unsafe files."
     path = Path(path)
-    if not path.is_file(): raise CheckpointError(f"{path}: no such checkpoint file")
+    if not path.is_file(): raise CheckpointError(_missing(path))
     if path.stat().st_size == 0: raise CheckpointError(f"{path}: the file is empty (0 bytes): an interrupted download?")
     try: obj = torch.load(path, map_location='cpu', weights_only=True)
-    except pickle.UnpicklingError as e:
-        if 'weights_only' in str(e) or 'Weights only' in str(e):
-            raise CheckpointError(f"{path}: refused: it contains pickled objects other than tensors, which could run code "
-                                  f"when loaded; only load checkpoints from sources you trust. ({_first_line(e)})") from None
-        raise CheckpointError(f"{path}: not a PyTorch checkpoint ({_first_line(e)})") from None
-    except Exception as e:    # truncated zip, garbage bytes, old formats gone wrong: all the same to the user
-        raise CheckpointError(f"{path}: truncated or not a PyTorch checkpoint ({_first_line(e)})") from None
+    except Exception as e:
+        kind = _looks_like(path)
+        if isinstance(e, pickle.UnpicklingError) and (g := re.search(r'GLOBAL ([\w.]+)', str(e))):   # a real pickle naming code
+            raise CheckpointError(f"{path}: refused: it contains pickled objects other than tensors ({g[1]}), which could run code "
+                                  f"when loaded; only load checkpoints from sources you trust") from None
+        if kind in ('a zip archive', 'a Python pickle'):    # PyTorch's own formats, damaged or cut short
+            raise CheckpointError(f"{path}: truncated or not a PyTorch checkpoint ({first_line(e)})") from None
+        raise CheckpointError(f"{path}: not a PyTorch checkpoint (it looks like {kind})") from None
     if not isinstance(obj, dict): raise CheckpointError(f"{path}: expected a dict of tensors, got {type(obj).__name__}")
     return obj
 
 # %% ../nbs/03_weights.ipynb #f29c3943
-def official_size(state_dict:dict) -> str:
-    "'full' or 'lite': which model an official state dict belongs to (from the width of its first RSU)."
-    w = {k.removeprefix('module.'): v for k, v in state_dict.items()}.get('stage1.rebnconv1.conv_s1.weight')
-    if w is None: raise ValueError("not an official U^2-Net state dict: no 'stage1.rebnconv1.conv_s1.weight'")
-    return {32: 'full', 16: 'lite'}.get(w.shape[0], f'custom (mid channels {w.shape[0]})')
+def model_size(obj) -> str:
+    "'full' or 'lite': the size of a `U2Net`, of one of our state dicts or of an official one (width of the first RSU)."
+    if isinstance(obj, torch.nn.Module): w = obj.encode_modules[0].encode_modules[0].conv.weight
+    else:
+        sd = {str(k).removeprefix('module.').removeprefix('_orig_mod.'): v for k, v in obj.items()}
+        w = sd.get('encode_modules.0.encode_modules.0.conv.weight', sd.get('stage1.rebnconv1.conv_s1.weight'))
+        if not isinstance(w, torch.Tensor) or w.ndim != 4:
+            raise CheckpointError(f"not a U^2-Net state dict (no first-RSU convolution among {len(sd)} keys; first: {list(sd)[:3]})")
+    if w.shape[0] not in (32, 16): raise CheckpointError(f"the first RSU has {w.shape[0]} mid channels; expected 32 (full) or 16 (lite)")
+    return 'full' if w.shape[0] == 32 else 'lite'
 
 def _describe_mismatch(model:torch.nn.Module, sd:dict, n:int=5) -> str:
+    "Missing, unexpected and mis-shaped keys of `sd` for `model`, in one line ('' when it fits)."
     ours = model.state_dict()
     missing = [k for k in ours if k not in sd]
     unexpected = [k for k in sd if k not in ours]
@@ -85,30 +111,71 @@ def _describe_mismatch(model:torch.nn.Module, sd:dict, n:int=5) -> str:
     parts = [f"{len(l)} {what} (first: {l[:n]})" for l, what in ((missing, 'missing keys'), (unexpected, 'unexpected keys'), (shapes, 'shape mismatches')) if l]
     return '; '.join(parts)
 
+
 # %% ../nbs/03_weights.ipynb #e86f4c1e
+def _fit_official(model:U2Net, src:dict, name:str) -> U2Net:
+    "Convert the official state dict `src`, check it against `model` and load it strictly; errors name `name`."
+    try: sd = convert_official(src)
+    except (KeyError, ValueError) as e: raise CheckpointError(f"{name}: {e.args[0]}") from None
+    if problems := _describe_mismatch(model, sd):
+        try: size = model_size(src)
+        except CheckpointError: size = None
+        hint = f" It is a {size} checkpoint but the model is {model_size(model)}: use u2net_{size}()." if size and size != model_size(model) else ''
+        raise CheckpointError(f"{name} does not fit the model: {problems}.{hint}")
+    model.load_state_dict(sd, strict=True)
+    return model
+
 def load_official(model:U2Net,         # `u2net_full()` for u2net.pth, `u2net_lite()` for u2netp.pth
                   path_or_state_dict,  # path to an official .pth file, or its state dict
                   ) -> U2Net:
     "Load official U^2-Net weights into `model` (strict), folding the conv biases into BatchNorm; returns `model`."
     src = path_or_state_dict if isinstance(path_or_state_dict, dict) else read_checkpoint(path_or_state_dict)
-    name = 'state dict' if isinstance(path_or_state_dict, dict) else str(path_or_state_dict)
-    try: sd = convert_official(src)
-    except (KeyError, ValueError) as e: raise CheckpointError(f"{name}: {e.args[0]}") from None
-    if problems := _describe_mismatch(model, sd):
-        size = official_size(src)
-        mine = 'full' if model.encode_modules[0].encode_modules[0].conv.out_channels == 32 else 'lite'
-        hint = f" It is a {size} checkpoint but the model is {mine}: use u2net_{size}()." if size != mine else ''
-        raise CheckpointError(f"{name} does not fit the model: {problems}.{hint}")
-    model.load_state_dict(sd, strict=True)
-    return model
+    return _fit_official(model, src, 'state dict' if isinstance(path_or_state_dict, dict) else str(path_or_state_dict))
 
 def official_model(path_or_state_dict) -> U2Net:
     "Build the right model size for an official checkpoint, load it, and return it in eval mode."
     src = path_or_state_dict if isinstance(path_or_state_dict, dict) else read_checkpoint(path_or_state_dict)
-    try: size = official_size(src)
-    except ValueError as e: raise CheckpointError(f"{path_or_state_dict if not isinstance(path_or_state_dict, dict) else 'state dict'}: {e}") from None
-    if size not in ('full', 'lite'): raise CheckpointError(f"unsupported official checkpoint size: {size}")
-    return load_official(u2net_full() if size == 'full' else u2net_lite(), src).eval()
+    name = 'state dict' if isinstance(path_or_state_dict, dict) else str(path_or_state_dict)
+    try: size = model_size(src)
+    except CheckpointError as e: raise CheckpointError(f"{name}: {e}") from None
+    return _fit_official(u2net_full() if size == 'full' else u2net_lite(), src, name).eval()
+
+
+# %% ../nbs/03_weights.ipynb #cefbb9ef
+CKPT_FORMAT = 'u2net_nb.ckpt/1'                        # the 'format' entry of this library's training checkpoints
+MODELS = {'full': u2net_full, 'lite': u2net_lite}
+
+def check_model_name(name) -> str:
+    "`name` if it is 'full' or 'lite'; otherwise one `U2NetError` worded the same for every command."
+    if name not in MODELS: raise U2NetError(f"model must be 'full' or 'lite', got {name!r}")
+    return name
+
+def _unwrap_checkpoint(obj:dict, name:str) -> tuple[dict, str|None]:
+    "(state dict without wrapper prefixes, the size the checkpoint declares or None), from any accepted layout."
+    if 'format' in obj and obj['format'] != CKPT_FORMAT: raise CheckpointError(f"{name}: checkpoint format {obj['format']!r} is not {CKPT_FORMAT!r}")
+    if isinstance(obj.get('model'), dict): sd, size = obj['model'], obj.get('model_name')
+    elif isinstance(obj.get('state_dict'), dict): sd, size = obj['state_dict'], None     # {'state_dict': ...} wrappers
+    else: sd, size = obj, None
+    return {str(k).removeprefix('module.').removeprefix('_orig_mod.'): v for k, v in sd.items()}, size
+
+# %% ../nbs/03_weights.ipynb #a6e9ba4c
+def load_model(path_or_state,  # our training checkpoint, an official u2net.pth / u2netp.pth, or a bare state dict (path or dict)
+               model=None,     # None, 'full' / 'lite' (the size you expect, checked), or a U2Net to load the weights into
+               device='cpu',   # where the model goes: 'cpu', 'cuda', 'cuda:1', 'gpu', ...
+               ) -> U2Net:
+    "A `U2Net` with these weights, in eval mode on `device`; a `CheckpointError` naming the file when they do not fit."
+    name, dev = 'state dict' if isinstance(path_or_state, dict) else str(path_or_state), resolve_device(device)
+    want = model_size(model) if isinstance(model, torch.nn.Module) else None if model is None else check_model_name(model)
+    sd, size = _unwrap_checkpoint(path_or_state if isinstance(path_or_state, dict) else read_checkpoint(path_or_state), name)
+    try: size = size or model_size(sd)
+    except CheckpointError as e: raise CheckpointError(f"{name}: {e}") from None
+    if size not in MODELS: raise CheckpointError(f"{name}: unknown model name {size!r}")
+    if want and want != size: raise CheckpointError(f"{name}: holds a u2net_{size} model, not u2net_{want}")
+    net = model if isinstance(model, torch.nn.Module) else MODELS[size]()
+    if any(k.startswith('stage1.') for k in sd): _fit_official(net, sd, name)        # official names: convert, fold biases
+    elif problems := _describe_mismatch(net, sd): raise CheckpointError(f"{name} does not fit u2net_{size}: {problems}")
+    else: net.load_state_dict(sd, strict=True)
+    return net.to(dev).eval()
 
 # %% ../nbs/03_weights.ipynb #498be20f
 OFFICIAL_WEIGHTS = {'u2net': '1ao1ovG1Qtx4b7EoskHXmi2E9rp5CHLcZ',    # Google Drive file ids from the official README
