@@ -26,7 +26,7 @@ from .metrics import SODMetrics
 # %% auto #0
 __all__ = ['PAPER_DUTS_TE', 'METRIC_INFO', 'official_preprocess', 'minmax_normalize', 'official_postprocess', 'shared_data_dir',
            'EvalCollate', 'shard_indices', 'evaluate_metrics', 'evaluate', 'format_results', 'save_results',
-           'u2net_eval']
+           'eval_settings', 'u2net_eval']
 
 # %% ../nbs/10_evaluate.ipynb #a3fab04e
 PAPER_DUTS_TE = {   # the paper's Table (DUTS-TE); maxF is the paper's convention: compare with `maxF_paper`
@@ -193,9 +193,9 @@ def format_results(res:dict, title:str|None=None) -> str:
     return '\n'.join(lines)
 
 # %% ../nbs/10_evaluate.ipynb #8e27762a
-def _open_data(data, n_synthetic:int=200) -> Dataset:
-    "SODFolder or PreparedCache for a folder; synthetic held-out scenes (seed 1) when `data` is None."
-    if data is None: return SyntheticSOD(n_synthetic, 320, seed=1)
+def _open_data(data, n_synthetic:int=200, scene_size:int=320) -> Dataset:
+    "SODFolder or PreparedCache for a folder; synthetic held-out scenes (seed 1) of `scene_size` px when `data` is None."
+    if data is None: return SyntheticSOD(n_synthetic, scene_size, seed=1)
     p = Path(data).expanduser()
     return PreparedCache(p) if (p/'manifest.json').is_file() else SODFolder(p)
 
@@ -210,17 +210,28 @@ def save_results(res:dict, path, meta:dict|None=None) -> Path:
     with atomic_write(path) as tmp: tmp.write_text(text)
     return path
 
+# %% ../nbs/10_evaluate.ipynb #55780ded
+def eval_settings(cfg:dict|None, size=None, n_synthetic=None, data=None) -> tuple[int, int, int, str]:
+    "(input size, synthetic scenes, their size, what was taken from the checkpoint): given values win, then `cfg`, then 320/200."
+    cfg, taken = cfg or {}, []
+    if size is None and cfg.get('size'): size = cfg['size']; taken.append(f"input size {size} px")
+    synthetic_run = data is None and 'data' in cfg and cfg['data'] is None and cfg.get('size')
+    scene = cfg['size'] if synthetic_run else 320
+    if n_synthetic is None and synthetic_run and cfg.get('n_val'): n_synthetic = cfg['n_val']; taken.append(f"{n_synthetic} held-out synthetic scenes of {scene} px (seed 1)")
+    note = f"{' and '.join(taken)}, as in the checkpoint's training run" if taken else ''
+    return size or 320, n_synthetic or 200, scene, note
+
 # %% ../nbs/10_evaluate.ipynb #06479c6e
 @call_parse
 def u2net_eval(weights:str,                  # our checkpoint, an official u2net.pth / u2netp.pth, or a bare state dict
                data:str=None,                # data set folder or PreparedCache folder (default: synthetic held-out scenes)
                model:str=None,               # 'full' or 'lite': size of a bare state dict (default: inferred)
                batch_size:int=8,             # images per forward pass
-               size:int=320,                 # model input side, px
+               size:int=None,                # model input side, px (default: the checkpoint's training size, else 320)
                official_preproc:bool=False,  # official input scaling (/max) and per-image min-max of the prediction
                device:str=None,              # cpu, cuda, cuda:1, ... (default: cuda if available)
                workers:int=0,                # DataLoader worker processes
-               n_synthetic:int=200,          # synthetic scenes when --data is not given
+               n_synthetic:int=None,         # synthetic scenes when --data is not given (default: as in training, else 200)
                out:str=None,                 # save the results to FILE.json or FILE.csv
                quiet:bool=False):            # no progress bar
     "Evaluate U^2-Net weights on a salient-object data set: print the metrics, optionally save them."
@@ -228,11 +239,14 @@ def u2net_eval(weights:str,                  # our checkpoint, an official u2net
         if out is not None and Path(out).suffix.lower() not in ('.json', '.csv'): raise U2NetError(f"--out {out}: use a .json or .csv file name")
         if out is not None and not Path(out).expanduser().resolve().parent.is_dir(): raise U2NetError(f"--out {out}: the folder does not exist")
         dev = resolve_device(device)
-        net, ds = load_model(weights, model, dev), _open_data(data, n_synthetic)
+        net, cfg = load_model(weights, model, dev, with_config=True)
+        size, n_synthetic, scene, note = eval_settings(cfg, size, n_synthetic, data)
+        if note: print(f"u2net_eval: {note} (--size, --n_synthetic to change)")
+        ds = _open_data(data, n_synthetic, scene)
         t0 = time.time()
         res = evaluate(net, ds, batch_size, size, dev, official_preproc, progress=not quiet, num_workers=workers)
         secs = time.time() - t0
-        meta = dict(weights=str(weights), data=str(data) if data else f'SyntheticSOD(n={n_synthetic}, seed=1)', size=size,
+        meta = dict(weights=str(weights), data=str(data) if data else f'SyntheticSOD(n={n_synthetic}, size={scene}, seed=1)', size=size,
                     official_preproc=official_preproc, seconds=round(secs, 2))
         print(format_results(res, f"{meta['weights']} on {meta['data']} ({res['n']} images, {secs:.1f} s)"))
         if out is not None: print(f"saved {save_results(res, Path(out).expanduser(), meta)}")

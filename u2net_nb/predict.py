@@ -335,7 +335,7 @@ def _check_args(mode, ext, size, batch_size, files, outs):
     if mode not in ('map', 'cutout', 'composite'): raise U2NetError(f"--mode must be map, cutout or composite, not {mode!r}")
     if f'.{ext.lower()}' not in Image.registered_extensions(): raise U2NetError(f"--ext {ext!r} is not an image format Pillow can write")
     if mode == 'cutout' and ext.lower() not in ('png', 'webp', 'tif', 'tiff'): raise U2NetError(f"--mode cutout needs a format with transparency (png, webp, tiff), not {ext}")
-    if size < 1 or batch_size < 1: raise U2NetError("--size and --batch_size must be positive")
+    if (size is not None and size < 1) or batch_size < 1: raise U2NetError("--size and --batch_size must be positive")
     clash = set(o.resolve() for o in outs) & set(f.resolve() for f in files)
     if clash: raise U2NetError(f"an output would replace an input ({sorted(clash)[0]}): choose another --out")
 
@@ -358,7 +358,7 @@ def u2net_predict(weights:str,                                                  
                   background:str='white',                                        # composite: colour name, #rrggbb, or a photo
                   official:store_true=False,                                     # official pre/post-processing
                   threshold:float=None,                                          # binary maps: 255 where map > threshold
-                  size:int=320,                                                  # network input side
+                  size:int=None,                                                 # network input side (default: the checkpoint's training size, else 320)
                   batch_size:int=8,                                              # photos per forward pass
                   device:str=None,                                               # e.g. cuda, cuda:1, cpu (default: cuda if available)
                   model:Param("expected model size (checked)", str, choices=['full', 'lite'])=None,
@@ -371,7 +371,11 @@ def u2net_predict(weights:str,                                                  
         files, problems = _expand(inputs, recursive)
         outs = output_paths(files, out, ext)
         _check_args(mode, ext, size, batch_size, files, outs)
-        net = load_model(weights, model, resolve_device(device))
+        net, cfg = load_model(weights, model, resolve_device(device), with_config=True)
+        if size is None and cfg and cfg.get('size'):
+            size = cfg['size']
+            if not quiet: print(f"u2net_predict: input size {size} px, as in the checkpoint's training run (--size to change)")
+        size = size or 320
         bg = None
         if mode == 'composite':                                                  # read or parse the background once
             try: bg = _rgb(background) if os.path.exists(background) else ImageColor.getrgb(background)

@@ -162,11 +162,13 @@ def _unwrap_checkpoint(obj:dict, name:str) -> tuple[dict, str|None]:
 def load_model(path_or_state,  # our training checkpoint, an official u2net.pth / u2netp.pth, or a bare state dict (path or dict)
                model=None,     # None, 'full' / 'lite' (the size you expect, checked), or a U2Net to load the weights into
                device='cpu',   # where the model goes: 'cpu', 'cuda', 'cuda:1', 'gpu', ...
+               with_config:bool=False, # also return the training settings a checkpoint of ours carries (else None)
                ) -> U2Net:
     "A `U2Net` with these weights, in eval mode on `device`; a `CheckpointError` naming the file when they do not fit."
     name, dev = 'state dict' if isinstance(path_or_state, dict) else str(path_or_state), resolve_device(device)
     want = model_size(model) if isinstance(model, torch.nn.Module) else None if model is None else check_model_name(model)
-    sd, size = _unwrap_checkpoint(path_or_state if isinstance(path_or_state, dict) else read_checkpoint(path_or_state), name)
+    obj = path_or_state if isinstance(path_or_state, dict) else read_checkpoint(path_or_state)
+    sd, size = _unwrap_checkpoint(obj, name)
     try: size = size or model_size(sd)
     except CheckpointError as e: raise CheckpointError(f"{name}: {e}") from None
     if size not in MODELS: raise CheckpointError(f"{name}: unknown model name {size!r}")
@@ -175,7 +177,9 @@ def load_model(path_or_state,  # our training checkpoint, an official u2net.pth 
     if any(k.startswith('stage1.') for k in sd): _fit_official(net, sd, name)        # official names: convert, fold biases
     elif problems := _describe_mismatch(net, sd): raise CheckpointError(f"{name} does not fit u2net_{size}: {problems}")
     else: net.load_state_dict(sd, strict=True)
-    return net.to(dev).eval()
+    net = net.to(dev).eval()
+    cfg = obj.get('config') if isinstance(obj.get('config'), dict) else None
+    return (net, cfg) if with_config else net
 
 # %% ../nbs/03_weights.ipynb #498be20f
 OFFICIAL_WEIGHTS = {'u2net': '1ao1ovG1Qtx4b7EoskHXmi2E9rp5CHLcZ',    # Google Drive file ids from the official README
