@@ -24,9 +24,9 @@ from .distributed import dist_on, unwrap
 from .metrics import SODMetrics
 
 # %% auto #0
-__all__ = ['PAPER_DUTS_TE', 'METRIC_INFO', 'official_preprocess', 'minmax_normalize', 'official_postprocess', 'shared_data_dir',
-           'EvalCollate', 'shard_indices', 'evaluate_metrics', 'evaluate', 'format_results', 'save_results',
-           'eval_settings', 'u2net_eval']
+__all__ = ['PAPER_DUTS_TE', 'METRIC_INFO', 'bilinear_taps', 'official_preprocess', 'minmax_normalize', 'official_postprocess',
+           'shared_data_dir', 'EvalCollate', 'shard_indices', 'evaluate_metrics', 'evaluate', 'format_results',
+           'save_results', 'eval_settings', 'u2net_eval']
 
 # %% ../nbs/10_evaluate.ipynb #a3fab04e
 PAPER_DUTS_TE = {   # the paper's Table (DUTS-TE); maxF is the paper's convention: compare with `maxF_paper`
@@ -34,22 +34,22 @@ PAPER_DUTS_TE = {   # the paper's Table (DUTS-TE); maxF is the paper's conventio
     'lite': dict(maxF_paper=0.852, MAE=0.054, wFm=0.763, Sm=0.847)}
 
 # %% ../nbs/10_evaluate.ipynb #8c04c6c1
-def _taps(n_in:int, n_out:int, device):
-    "Neighbour indices into a zero-padded axis and the weight of the second one, for half-pixel bilinear n_in -> n_out."
-    pos = (torch.arange(n_out, dtype=torch.float64) + .5)*(n_in/n_out) - .5      # source coordinate of each output pixel
-    i0 = pos.floor()
-    w1 = (pos - i0).float().to(device)
-    i0 = i0.long().clamp(-1, n_in - 1) + 1                                        # +1: the zero pad in front
-    return i0.to(device), (i0 + 1).clamp(max=n_in + 1).to(device), w1
+def bilinear_taps(n_in:int, n_out:int, zero_border:bool=False):
+    "Source indices (i0, i1) and weights (w0, w1) of bilinear resampling n_in -> n_out with half-pixel centres."
+    s = (torch.arange(n_out, dtype=torch.float64) + 0.5)*(n_in/n_out) - 0.5
+    if not zero_border: s = s.clamp(0, n_in - 1)                # edge pixels repeat (F.interpolate)
+    i0 = s.floor(); w1 = s - i0; w0 = 1 - w1
+    i0 = i0.long(); i1 = i0 + 1
+    w0, w1 = w0*((i0 >= 0) & (i0 < n_in)), w1*((i1 >= 0) & (i1 < n_in))    # outside the image: weight 0
+    return i0.clamp(0, n_in - 1), i1.clamp(0, n_in - 1), w0.float(), w1.float()
 
 def _resize_zero_border(x:torch.Tensor, size) -> torch.Tensor:
     "Bilinear resize of float [B,C,H,W] to `size`: half-pixel centres, no anti-aliasing, zeros outside (scikit-image mode='constant')."
     h, w = (size, size) if isinstance(size, int) else size
-    x = F.pad(x, (1, 1, 1, 1))                                                     # the black frame
-    r0, r1, wy = _taps(x.shape[-2] - 2, h, x.device)
-    x = torch.lerp(x[..., r0, :], x[..., r1, :], wy[:, None])                      # rows: [B,C,h,W+2]
-    c0, c1, wx = _taps(x.shape[-1] - 2, w, x.device)
-    return torch.lerp(x[..., c0], x[..., c1], wx)                                  # columns: [B,C,h,w]
+    r0, r1, a0, a1 = (t.to(x.device) for t in bilinear_taps(x.shape[-2], h, zero_border=True))
+    x = x[..., r0, :]*a0[:, None] + x[..., r1, :]*a1[:, None]                     # rows: [B,C,h,W]
+    c0, c1, b0, b1 = (t.to(x.device) for t in bilinear_taps(x.shape[-1], w, zero_border=True))
+    return x[..., c0]*b0 + x[..., c1]*b1                                          # columns: [B,C,h,w]
 
 # %% ../nbs/10_evaluate.ipynb #d616e15e
 def official_preprocess(img:torch.Tensor, # uint8 image(s) 0..255, [3,H,W] or [B,3,H,W]

@@ -17,22 +17,13 @@ from .data import IMAGE_EXTS, ImageReadError, normalize, read_image, _gray_u8, _
 from .model import U2Net
 from .core import U2NetError, DiskFullError, atomic_write, cli_errors, resolve_device
 from .weights import CheckpointError, load_model
-from .evaluate import minmax_normalize, official_postprocess, official_preprocess, shared_data_dir
+from .evaluate import bilinear_taps, minmax_normalize, official_postprocess, official_preprocess, shared_data_dir
 
 # %% auto #0
 __all__ = ['resize_u8', 'load_u8', 'read_resized', 'model_input', 'predict_iter', 'predict', 'to_uint8', 'cutout', 'composite',
            'side_maps', 'show_side_maps', 'explorer', 'output_paths', 'save_atomic', 'u2net_predict']
 
 # %% ../nbs/11_predict.ipynb #184bdf49
-def _taps(n_in:int, n_out:int, zero_border:bool=False):
-    "Source indices (i0, i1) and weights (w0, w1) of bilinear resampling n_in -> n_out with half-pixel centres."
-    s = (torch.arange(n_out, dtype=torch.float64) + 0.5)*(n_in/n_out) - 0.5
-    if not zero_border: s = s.clamp(0, n_in - 1)                # edge pixels repeat (F.interpolate)
-    i0 = s.floor(); w1 = s - i0; w0 = 1 - w1
-    i0 = i0.long(); i1 = i0 + 1
-    w0, w1 = w0*((i0 >= 0) & (i0 < n_in)), w1*((i1 >= 0) & (i1 < n_in))    # outside the photo: weight 0
-    return i0.clamp(0, n_in - 1), i1.clamp(0, n_in - 1), w0.float(), w1.float()
-
 def resize_u8(x:torch.Tensor,           # uint8 image [C,H,W] (any strides, e.g. a permuted HWC array)
               size,                     # int (square) or (h, w)
               zero_border:bool=False    # treat pixels outside the image as 0 (scikit-image mode='constant')
@@ -40,8 +31,8 @@ def resize_u8(x:torch.Tensor,           # uint8 image [C,H,W] (any strides, e.g.
     "Bilinear resize (half-pixel centres, no anti-aliasing) to a float32 [C,h,w] in 0..255, gathering only the pixels it reads."
     if x.dtype != torch.uint8 or x.ndim != 3: raise ValueError(f"resize_u8: expected a uint8 image [C,H,W], got {x.dtype} {tuple(x.shape)}")
     h, w = _hw(size)
-    r0, r1, a0, a1 = _taps(x.shape[-2], h, zero_border)
-    c0, c1, b0, b1 = _taps(x.shape[-1], w, zero_border)
+    r0, r1, a0, a1 = bilinear_taps(x.shape[-2], h, zero_border)
+    c0, c1, b0, b1 = bilinear_taps(x.shape[-1], w, zero_border)
     top, bot = x[:, r0], x[:, r1]                                 # uint8 [C,h,W]
     cols = lambda t: t[..., c0].float()*b0 + t[..., c1].float()*b1  # [C,h,w]
     return cols(top)*a0[:, None] + cols(bot)*a1[:, None]
