@@ -64,7 +64,7 @@ def ort_predict(session,                  # from `ort_session`
     return outs if all_outputs else outs[0]
 
 # %% ../nbs/12_export.ipynb #2e3396ae
-class ExportError(RuntimeError):
+class ExportError(U2NetError, RuntimeError):
     "An exported file that does not reproduce the PyTorch model."
 
 def onnx_max_diff(session_or_path,  # onnxruntime session or .onnx file

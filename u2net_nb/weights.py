@@ -4,16 +4,17 @@
 
 # %% ../nbs/03_weights.ipynb #01edb8bc
 from __future__ import annotations
-import hashlib, os, pickle, re, tempfile, urllib.request, zipfile
+import os, pickle, re, tempfile, urllib.request
 from pathlib import Path
 import torch
 from .model import U2Net, u2net_full, u2net_lite
 from .core import U2NetError, first_line, resolve_device
+from .download import sha256sum
 
 # %% auto #0
 __all__ = ['STAGE_HEIGHTS', 'CKPT_FORMAT', 'MODELS', 'OFFICIAL_WEIGHTS', 'official_key_to_ours', 'convert_official',
            'CheckpointError', 'read_checkpoint', 'model_size', 'load_official', 'official_model', 'check_model_name',
-           'load_model', 'sha256sum', 'download_official', 'verify_official']
+           'load_model', 'download_official', 'verify_official']
 
 # %% ../nbs/03_weights.ipynb #3659667d
 STAGE_HEIGHTS = {1: 7, 2: 6, 3: 5, 4: 4, 5: 4, 6: 4}   # RSU height of official stage{i} and stage{i}d
@@ -185,12 +186,6 @@ def load_model(path_or_state,  # our training checkpoint, an official u2net.pth 
 OFFICIAL_WEIGHTS = {'u2net': '1ao1ovG1Qtx4b7EoskHXmi2E9rp5CHLcZ',    # Google Drive file ids from the official README
                     'u2netp': '1rbSTGKAE-MTxBYHd-51l2hMOQPT_7EPy'}
 
-def sha256sum(path, chunk:int=1 << 20) -> str:
-    "Hex SHA-256 of a file, read in chunks."
-    h = hashlib.sha256()
-    with open(path, 'rb') as f:
-        while b := f.read(chunk): h.update(b)
-    return h.hexdigest()
 
 # %% ../nbs/03_weights.ipynb #886e54f9
 def download_official(name:str='u2netp',   # 'u2net' (full, 176 MB) or 'u2netp' (small, 4.7 MB)
