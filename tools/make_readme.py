@@ -18,7 +18,7 @@ def render(nb_path=root / 'nbs' / 'index.ipynb') -> str:
         src = ''.join(c['source'])
         if c['cell_type'] == 'markdown':
             src = re.sub(r'(\]\(|src=")images/', r'\1nbs/images/', src)
-            parts.append(re.sub(r'\]\(([\w-]+\.html)', rf'](https://u2net-nb.github.io/u2net_nb/\1', src))
+            parts.append(re.sub(r'\]\(((?:[\w-]+/)*[\w-]+\.html)', rf'](https://u2net-nb.github.io/u2net_nb/\1', src))
         elif c['cell_type'] == 'code':
             lines = src.splitlines()
             dirs = {m[1] for l in lines if (m := _dir.match(l))}

@@ -59,7 +59,7 @@ def check_cfg(cfg:dict):
 class U2Net(nn.Module):
     "U^2-Net: nested RSU encoder-decoder with six side outputs fused by a 1x1 conv."
     def __init__(self,
-                 cfg:dict,       # stage table, e.g. `u2net_full_cfg()` (see `check_cfg`)
+                 cfg:dict,       # stage table, e.g. u2net_full_cfg() (checked by check_cfg)
                  out_ch:int=1):  # channels of each saliency map
         super().__init__()
         check_cfg(cfg)

@@ -6,6 +6,7 @@
 from __future__ import annotations
 import math, colorsys
 from functools import lru_cache
+from fastcore.basics import patch
 import numpy as np
 import torch
 from torch.utils.data import Dataset
@@ -174,9 +175,18 @@ class SyntheticSOD(Dataset):
         if not -self.n <= i < self.n: raise IndexError(f"index {i} out of range for SyntheticSOD of length {self.n}")
         return synthetic_scene(np.random.default_rng([self.seed, int(i) % self.n]), self.size)
     def __repr__(self): return f"SyntheticSOD(n={self.n}, size={self.size}, seed={self.seed})"
-    @property
-    def fingerprint(self): return f"SyntheticSOD-v{self.version}(size={self.size}, seed={self.seed}, n={self.n})"
-    @classmethod
-    def split(cls, n_train:int, n_val:int, size:int=320, seed:int=0):
-        "(train, val) data sets with disjoint seeds 2*seed and 2*seed+1."
-        return cls(n_train, size, 2*seed), cls(n_val, size, 2*seed + 1)
+
+# %% ../nbs/05_synthetic.ipynb #08720ca7
+@patch(as_prop=True)
+def fingerprint(self:SyntheticSOD) -> str:
+    "Names the scenes: generator version, size, seed and count (a prepared cache compares it)."
+    return f"SyntheticSOD-v{self.version}(size={self.size}, seed={self.seed}, n={self.n})"
+
+@patch(cls_method=True)
+def split(cls:SyntheticSOD,
+          n_train:int,    # scenes in the training set (seed 2 x seed)
+          n_val:int,      # scenes in the held-out set (seed 2 x seed + 1)
+          size:int=320,   # side of the square images, px
+          seed:int=0):    # base seed
+    "(train, val) data sets whose seeds differ, so they never share a scene."
+    return cls(n_train, size, 2*seed), cls(n_val, size, 2*seed + 1)
