@@ -44,6 +44,6 @@ def problems(path):
 
 if __name__ == '__main__':
     root = Path(__file__).resolve().parent.parent / 'nbs'
-    found = [p for nb in sorted(root.glob('*.ipynb')) for p in problems(nb)]
+    found = [p for nb in sorted(root.glob('*.ipynb')) + sorted(root.glob('benchmarks/*.ipynb')) for p in problems(nb)]
     for p in found: print(p)
     sys.exit(1 if found else 0)
