@@ -303,9 +303,9 @@ def _decoded(pairs, problems, skipped) -> list:
 # %% ../nbs/04_data.ipynb #401df229
 class SODFolder(Dataset):
     "Image/mask pairs from a folder, validated up front; items (img uint8 [3,H,W], mask float32 [1,H,W])."
-    def __init__(self, root,                # data set folder (see `find_pairs`)
+    def __init__(self, root,                # data set folder (see find_pairs)
                  image_dir=None, mask_dir=None, # explicit image and mask folders (relative to root, or absolute)
-                 skip_bad:bool=False,       # skip bad pairs (listed in `.skipped`) instead of raising `DatasetError`
+                 skip_bad:bool=False,       # skip bad pairs (listed in .skipped) instead of raising DatasetError
                  check_sizes:bool=True,     # compare image and mask sizes from the file headers
                  check_pixels:bool=False,   # also decode every file now (reads all pixels), to find truncated data up front
                  transform=None):           # optional callable (img, mask) -> anything
@@ -353,11 +353,14 @@ def __getitem__(self:SODFolder, i):
     return self.transform(img, mask) if self.transform is not None else (img, mask)
 
 @patch
-def __len__(self:SODFolder): return len(self.pairs)
+def __len__(self:SODFolder):
+    "Number of usable image/mask pairs."
+    return len(self.pairs)
 
 # %% ../nbs/04_data.ipynb #2a2ff1da
 @patch
 def __repr__(self:SODFolder):
+    "Pair count, image and mask folders (and the number skipped), in one line."
     return (f"SODFolder({len(self)} pairs, images={str(self.image_dir)!r}, masks={str(self.mask_dir)!r}"
             + (f", skipped={len(self.skipped)}" if self.skipped else '') + ')')
 
@@ -414,8 +417,8 @@ class _Prepared(Dataset):
 # %% ../nbs/04_data.ipynb #30e2ce50
 class PreparedCache(Dataset):
     "Images and masks resized once and stored as uint8 memory-mapped arrays; items (img uint8 [3,S,S], mask uint8 [1,S,S])."
-    def __init__(self, path,                 # cache folder written by `PreparedCache.build`
-                 check_sources:bool=True):   # raise `CacheError` if the source files changed since the build
+    def __init__(self, path,                 # cache folder written by PreparedCache.build
+                 check_sources:bool=True):   # raise CacheError if the source files changed since the build
         self.path = Path(path)
         mf = self.path/'manifest.json'
         if not mf.is_file(): raise CacheError(f"{mf}: not found; no complete prepared cache at {self.path} (build one with PreparedCache.build)")
@@ -538,7 +541,7 @@ def _prepare_into(tmp:Path, dataset, size, workers:int, progress:bool, skip_bad:
 # %% ../nbs/04_data.ipynb #4d85ae97
 @patch(cls_method=True)
 def build(cls:PreparedCache,
-          dataset,             # data set with items (img [3,H,W], mask [1,H,W]), e.g. `SODFolder` or `SyntheticSOD`
+          dataset,             # data set with items (img [3,H,W], mask [1,H,W]), e.g. SODFolder or SyntheticSOD
           path,                # cache folder to create (its parent must be writable)
           size=320,            # side (int) or (h, w) of the stored images
           workers:int=0,       # decoding worker processes (0: in this process)
@@ -590,13 +593,19 @@ def __getstate__(self:PreparedCache):
     return {k: v for k, v in self.__dict__.items() if k not in ('images', 'masks')}
 
 @patch
-def __setstate__(self:PreparedCache, state): self.__dict__.update(state); self._open()
+def __setstate__(self:PreparedCache, state):
+    "Reopen the memory maps after unpickling (worker processes)."
+    self.__dict__.update(state); self._open()
 
 @patch
-def __len__(self:PreparedCache): return self.manifest['count']
+def __len__(self:PreparedCache):
+    "Number of cached pairs."
+    return self.manifest['count']
 
 @patch
-def __repr__(self:PreparedCache): return f"PreparedCache({len(self)} items, size={self.size}, path={str(self.path)!r}, from {self.manifest['dataset']})"
+def __repr__(self:PreparedCache):
+    "Item count, size, folder and source data set, in one line."
+    return f"PreparedCache({len(self)} items, size={self.size}, path={str(self.path)!r}, from {self.manifest['dataset']})"
 
 # %% ../nbs/04_data.ipynb #bc09d7cf
 class CacheLoader:
@@ -620,10 +629,12 @@ def _indices(self:CacheLoader):
 
 @patch
 def __len__(self:CacheLoader):
+    "Batches per epoch (per process)."
     m = len(self._indices()); return m//self.bs if self.drop_last else math.ceil(m/self.bs)
 
 @patch
 def __iter__(self:CacheLoader):
+    "The batches of the current epoch, (images uint8, masks uint8), in this process's share."
     idx = self._indices()
     for k in range(0, len(idx) - (self.bs - 1 if self.drop_last else 0), self.bs):
         imgs, masks = self.cache.get_batch(idx[k:k + self.bs])

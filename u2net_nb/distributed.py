@@ -78,7 +78,7 @@ def barrier():
 
 # %% ../nbs/09_distributed.ipynb #e24191ec
 def wrap_ddp(model:nn.Module,      # the model, already on `info.device`
-             info:DistInfo,        # from `init_distributed`
+             info:DistInfo,        # from init_distributed
              sync_bn:bool=False,   # convert BatchNorm to SyncBatchNorm (GPU only)
              ) -> nn.Module:
     "DistributedDataParallel around `model` when the world has several ranks; the model itself otherwise."

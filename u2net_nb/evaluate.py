@@ -33,7 +33,7 @@ PAPER_DUTS_TE = {   # the paper's Table (DUTS-TE); maxF is the paper's conventio
     'full': dict(maxF_paper=0.873, MAE=0.044, wFm=0.804, Sm=0.861),
     'lite': dict(maxF_paper=0.852, MAE=0.054, wFm=0.763, Sm=0.847)}
 
-# %% ../nbs/10_evaluate.ipynb #8c04c6c1
+# %% ../nbs/10_evaluate.ipynb #79afbd10
 def bilinear_taps(n_in:int, n_out:int, zero_border:bool=False):
     "Source indices (i0, i1) and weights (w0, w1) of bilinear resampling n_in -> n_out with half-pixel centres."
     s = (torch.arange(n_out, dtype=torch.float64) + 0.5)*(n_in/n_out) - 0.5
@@ -43,6 +43,7 @@ def bilinear_taps(n_in:int, n_out:int, zero_border:bool=False):
     w0, w1 = w0*((i0 >= 0) & (i0 < n_in)), w1*((i1 >= 0) & (i1 < n_in))    # outside the image: weight 0
     return i0.clamp(0, n_in - 1), i1.clamp(0, n_in - 1), w0.float(), w1.float()
 
+# %% ../nbs/10_evaluate.ipynb #580dd259
 def _resize_zero_border(x:torch.Tensor, size) -> torch.Tensor:
     "Bilinear resize of float [B,C,H,W] to `size`: half-pixel centres, no anti-aliasing, zeros outside (scikit-image mode='constant')."
     h, w = (size, size) if isinstance(size, int) else size
@@ -65,13 +66,14 @@ def official_preprocess(img:torch.Tensor, # uint8 image(s) 0..255, [3,H,W] or [B
     x = (x - mean)/std
     return x[0] if img.ndim == 3 else x
 
-# %% ../nbs/10_evaluate.ipynb #44c519a0
+# %% ../nbs/10_evaluate.ipynb #19699b48
 def minmax_normalize(pred:torch.Tensor) -> torch.Tensor: # maps [..., H, W] (e.g. [B,1,H,W]), any float dtype
     "Rescale each map to 0..1 by its own min and max (the official post-processing); a constant map is returned unchanged."
     lo, hi = pred.amin((-2, -1), keepdim=True), pred.amax((-2, -1), keepdim=True)
     span = hi - lo
     return torch.where(span > 0, (pred - lo)/torch.where(span > 0, span, 1), pred)
 
+# %% ../nbs/10_evaluate.ipynb #7a365b9b
 def official_postprocess(pred:torch.Tensor, # one min-max normalised map, [1,h,w] or [h,w], values 0..1
                          size) -> np.ndarray: # (H, W) of the photo
     "The official saved map: x255 truncated to uint8, resized to (H, W) with Pillow bilinear; uint8 [H,W]."
@@ -112,7 +114,7 @@ def shard_indices(n:int,         # data set length
     if not 0 <= rank < world: raise ValueError(f"rank {rank} is not in 0..{world - 1}")
     return list(range(rank, n, world))
 
-# %% ../nbs/10_evaluate.ipynb #316223e3
+# %% ../nbs/10_evaluate.ipynb #244cb493
 def _pick_device(model, device):
     "The evaluation device: `device`, else the model's accelerator, else CUDA if available, else CPU."
     if device is not None: return resolve_device(device)
@@ -120,6 +122,7 @@ def _pick_device(model, device):
     if p is not None and p.device.type != 'cpu': return p.device
     return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
 
+# %% ../nbs/10_evaluate.ipynb #9543d305
 def _prediction(out) -> torch.Tensor:
     "The fused probability map from a model's eval-mode output (a tensor, or the first of a list/tuple)."
     return out[0] if isinstance(out, (list, tuple)) else out
@@ -192,13 +195,14 @@ def format_results(res:dict, title:str|None=None) -> str:
         if k in res: lines.append(f"{k:<12}{res[k]:>9d}  {METRIC_INFO.get(k, '')}" if k == 'n' else f"{k:<12}{res[k]:>9.4f}  {METRIC_INFO.get(k, '')}")
     return '\n'.join(lines)
 
-# %% ../nbs/10_evaluate.ipynb #8e27762a
+# %% ../nbs/10_evaluate.ipynb #b6fd53d3
 def _open_data(data, n_synthetic:int=200, scene_size:int=320) -> Dataset:
     "SODFolder or PreparedCache for a folder; synthetic held-out scenes (seed 1) of `scene_size` px when `data` is None."
     if data is None: return SyntheticSOD(n_synthetic, scene_size, seed=1)
     p = Path(data).expanduser()
     return PreparedCache(p) if (p/'manifest.json').is_file() else SODFolder(p)
 
+# %% ../nbs/10_evaluate.ipynb #ef6db597
 def save_results(res:dict, path, meta:dict|None=None) -> Path:
     "Write the metric dict (and `meta` settings) to `path` (.json or .csv) atomically."
     path, meta = Path(path), dict(meta or {})

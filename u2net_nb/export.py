@@ -31,11 +31,12 @@ class ProbabilityHead(nn.Module):
         outs = self.model._logits(x)
         return tuple(torch.sigmoid(o) for o in outs) if self.side_outputs else torch.sigmoid(outs[0])
 
-# %% ../nbs/12_export.ipynb #1da20c4b
+# %% ../nbs/12_export.ipynb #24e12a41
 def _cores() -> int:
     "CPU cores this process may use."
     return len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else (os.cpu_count() or 1)
 
+# %% ../nbs/12_export.ipynb #27562c8a
 def ort_session(path,                    # an .onnx file
                 threads:int|None=None,   # intra-op threads (default: the cores this process may use)
                 providers:list|None=None # onnxruntime execution providers (default: CPU)
@@ -53,7 +54,7 @@ def ort_session(path,                    # an .onnx file
         raise ValueError(f"{path}: onnxruntime cannot load it ({(str(e).strip().splitlines() or [type(e).__name__])[-1]})") from None
 
 # %% ../nbs/12_export.ipynb #d9a2d062
-def ort_predict(session,                  # from `ort_session`
+def ort_predict(session,                  # from ort_session
                 x,                        # normalised images [bs, 3, h, w] (torch tensor or numpy array)
                 all_outputs:bool=False):  # return every output (d0, d1, ...) instead of output 0
     "Run an exported U^2-Net: `sigmoid(d0)` as a float32 torch tensor `[bs, 1, h, w]` (or the list of all outputs)."
@@ -63,10 +64,11 @@ def ort_predict(session,                  # from `ort_session`
     outs = [torch.from_numpy(o) for o in outs]
     return outs if all_outputs else outs[0]
 
-# %% ../nbs/12_export.ipynb #2e3396ae
+# %% ../nbs/12_export.ipynb #aed8074f
 class ExportError(U2NetError, RuntimeError):
     "An exported file that does not reproduce the PyTorch model."
 
+# %% ../nbs/12_export.ipynb #76df1da5
 def onnx_max_diff(session_or_path,  # onnxruntime session or .onnx file
                   model:U2Net,      # the PyTorch model it was exported from
                   x:torch.Tensor,   # input batch [bs, 3, h, w]
@@ -80,13 +82,14 @@ def onnx_max_diff(session_or_path,  # onnxruntime session or .onnx file
     finally: model.train(was)
     return max(float((g - r.float().cpu()).abs().max()) for g, r in zip(got, ref))
 
-# %% ../nbs/12_export.ipynb #46e00896
+# %% ../nbs/12_export.ipynb #0864b26c
 def _hw(size):
     "(h, w) from an int or a pair."
     h, w = (size, size) if isinstance(size, int) else tuple(size)
     if h < 1 or w < 1: raise ValueError(f"size must be positive, got {size}")
     return int(h), int(w)
 
+# %% ../nbs/12_export.ipynb #9defc456
 def _export(model, tmp, opset, side_outputs, dynamic, h, w):
     "Trace `model` (eval mode) into the ONNX file `tmp`."
     names = ['d0'] + ([f'd{i}' for i in range(1, 7)] if side_outputs else [])
@@ -141,7 +144,7 @@ def optimize_onnx(src,   # exported .onnx file
         ort.InferenceSession(str(src), so, providers=['CPUExecutionProvider'])
     return dst
 
-# %% ../nbs/12_export.ipynb #9ae4ba7c
+# %% ../nbs/12_export.ipynb #eede2c9e
 def rembg_preprocess(img,            # PIL image
                      size:int=320):  # model input side
     "rembg's U^2-Net input for `img`: Lanczos resize to `size` x `size`, divide by the max, ImageNet mean/std -> [1,3,size,size]."
@@ -151,6 +154,7 @@ def rembg_preprocess(img,            # PIL image
     a = (a - np.array([0.485, 0.456, 0.406])) / np.array([0.229, 0.224, 0.225])
     return torch.from_numpy(a.transpose(2, 0, 1)[None].astype(np.float32))
 
+# %% ../nbs/12_export.ipynb #c8fefbd0
 def rembg_mask(model:nn.Module, img, size:int=320):   # eval-mode model returning sigmoid(d0), PIL image
     "The 8-bit mask rembg's `u2net_custom` session makes for `img`, computed with a PyTorch model."
     from PIL import Image

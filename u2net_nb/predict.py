@@ -37,7 +37,7 @@ def resize_u8(x:torch.Tensor,           # uint8 image [C,H,W] (any strides, e.g.
     cols = lambda t: t[..., c0].float()*b0 + t[..., c1].float()*b1  # [C,h,w]
     return cols(top)*a0[:, None] + cols(bot)*a1[:, None]
 
-# %% ../nbs/11_predict.ipynb #6bed7a8e
+# %% ../nbs/11_predict.ipynb #2f503d9d
 def _pil_u8(im:Image.Image) -> torch.Tensor:
     "uint8 [3,H,W] view of a loaded PIL image, converted like `read_image` (gray expanded without a copy)."
     if im.mode in ('L', '1', 'I', 'F') or im.mode.startswith('I;16'):
@@ -49,6 +49,7 @@ def _pil_u8(im:Image.Image) -> torch.Tensor:
         warnings.simplefilter('ignore', UserWarning)
         return torch.from_numpy(np.asarray(im)).permute(2, 0, 1)
 
+# %% ../nbs/11_predict.ipynb #a4fb22a8
 def _open_path(path, draft_to:int|None=None):
     "(loaded PIL image, displayed (H, W)) of an image file, decoded at reduced scale if a JPEG larger than `draft_to`."
     im = _open_header(path)
@@ -61,7 +62,7 @@ def _open_path(path, draft_to:int|None=None):
     except Exception as e: raise ImageReadError(f"{path}: truncated or corrupt image data ({type(e).__name__}: {e})") from None
     return im, ((w, h) if turned else (h, w))
 
-# %% ../nbs/11_predict.ipynb #e1df7f38
+# %% ../nbs/11_predict.ipynb #dc832ace
 def load_u8(src, draft_to:int|None=None):
     "(uint8 image [3,h,w], displayed (H, W)) from a path, PIL image or uint8 tensor; (h, w) < (H, W) only for a draft-decoded JPEG."
     if isinstance(src, (str, os.PathLike)):
@@ -77,16 +78,17 @@ def load_u8(src, draft_to:int|None=None):
         return x.expand(3, *x.shape[-2:]), tuple(x.shape[-2:])
     raise TypeError(f"cannot read an image from a {type(src).__name__}: pass a path, a PIL image or a uint8 tensor [3,H,W]")
 
+# %% ../nbs/11_predict.ipynb #be2af7b0
 def read_resized(src,                      # path, PIL image or uint8 tensor [3,H,W]
                  size=320,                 # network input side (int) or (h, w)
                  draft:bool=True,          # let the JPEG decoder shrink big photos (at least 2x `size` kept)
-                 zero_border:bool=False):  # official border handling (see `resize_u8`)
+                 zero_border:bool=False):  # official border handling (see resize_u8)
     "(float32 [3,h,w] in 0..255 resized to `size`, displayed (H, W) of the photo), never making a float copy of the full photo."
     x, hw = load_u8(src, 2*max(_hw(size)) if draft else None)
     return resize_u8(x, size, zero_border), hw
 
-# %% ../nbs/11_predict.ipynb #dfad522b
-def model_input(x:torch.Tensor,        # float [B,3,h,w] in 0..255 (from `read_resized`)
+# %% ../nbs/11_predict.ipynb #8b47ba21
+def model_input(x:torch.Tensor,        # float [B,3,h,w] in 0..255 (from read_resized)
                 official:bool=False    # divide by each image's own max (black stays 0) instead of 255
                ) -> torch.Tensor:
     "ImageNet-normalised network input from a batch of resized images."
@@ -95,18 +97,20 @@ def model_input(x:torch.Tensor,        # float [B,3,h,w] in 0..255 (from `read_r
         return normalize(x/torch.where(peak > 0, peak, 1))
     return normalize(x/255)
 
+# %% ../nbs/11_predict.ipynb #35ec38a9
 def _full_size(p:torch.Tensor, hw, official:bool=False) -> torch.Tensor:
     "A map [1,h,w] (CPU) back at the photo size (H, W): bilinear, or the official 8-bit Pillow resize."
     if official: return torch.from_numpy(official_postprocess(p, hw).astype(np.float32)/255)[None]
     if tuple(p.shape[-2:]) == tuple(hw): return p
     return F.interpolate(p[None], size=tuple(hw), mode='bilinear', align_corners=False)[0]
 
-# %% ../nbs/11_predict.ipynb #989499fa
+# %% ../nbs/11_predict.ipynb #d9e19c62
 def _as_items(images) -> list|object:
     "A single photo (path, PIL image, uint8 tensor [3,H,W]) as a list of one; anything else as it is."
     if isinstance(images, (str, os.PathLike, Image.Image)) or (isinstance(images, torch.Tensor) and images.ndim == 3): return [images]
     return images
 
+# %% ../nbs/11_predict.ipynb #254dab2b
 def _chunks(items, n:int):
     "Lists of up to `n` consecutive items."
     chunk = []
@@ -115,6 +119,7 @@ def _chunks(items, n:int):
         if len(chunk) == n: yield chunk; chunk = []
     if chunk: yield chunk
 
+# %% ../nbs/11_predict.ipynb #ddbe58c6
 def _loader(size, official):
     "Function reading one source to (image, (H, W)), or returning its `ImageReadError`."
     def load(src):
@@ -137,7 +142,7 @@ def _run_batch(model, loaded, device, official, threshold):
             maps[i] = (m > threshold).float() if threshold is not None else m
     return [maps.get(i, r) for i, r in enumerate(loaded)]
 
-# %% ../nbs/11_predict.ipynb #d0dbbd99
+# %% ../nbs/11_predict.ipynb #5fe362d2
 def predict_iter(model:U2Net,              # eval-mode forward returns sigmoid(d0) (train mode is switched off while predicting)
                  images,                   # a path, PIL image or uint8 tensor [3,H,W], or an iterable of them (mixed is fine)
                  size=320,                 # network input side (int) or (h, w)
@@ -174,15 +179,17 @@ def predict_iter(model:U2Net,              # eval-mode forward returns sigmoid(d
         model.to(home).train(was_training); bar.close()           # the caller's model as it was
         if pool: pool.shutdown(wait=True, cancel_futures=True)
 
+# %% ../nbs/11_predict.ipynb #c5627f65
 def predict(model, images, **kwargs) -> list[torch.Tensor]:
     "Saliency maps float32 [1,H,W] in 0..1, one per photo at its own size: `list(predict_iter(model, images, **kwargs))`."
     return list(predict_iter(model, images, **kwargs))
 
-# %% ../nbs/11_predict.ipynb #3bd2dc85
+# %% ../nbs/11_predict.ipynb #8b555d14
 def to_uint8(saliency:torch.Tensor) -> torch.Tensor:  # map(s) in 0..1, any shape
     "8-bit copy of a map in 0..1 (x255, rounded, clamped)."
     return saliency.detach().float().mul(255).round_().clamp_(0, 255).to(torch.uint8).cpu()
 
+# %% ../nbs/11_predict.ipynb #fc119d4f
 def _alpha(saliency, hw) -> Image.Image:
     "The map as an 8-bit 'L' image of size (H, W)."
     s = saliency if saliency.ndim == 3 else saliency.reshape(1, *saliency.shape[-2:])
@@ -190,12 +197,13 @@ def _alpha(saliency, hw) -> Image.Image:
     if tuple(s.shape[-2:]) != tuple(hw): s = F.interpolate(s[None].float(), size=tuple(hw), mode='bilinear', align_corners=False)[0]
     return Image.fromarray(to_uint8(s[0]).numpy(), 'L')
 
+# %% ../nbs/11_predict.ipynb #0c89fee7
 def _rgb(image) -> Image.Image:
     "An RGB PIL image at full resolution from a path, PIL image or uint8 tensor."
     x = read_image(image) if isinstance(image, (str, os.PathLike)) else load_u8(image)[0]
     return Image.fromarray(x.permute(1, 2, 0).contiguous().numpy(), 'RGB')
 
-# %% ../nbs/11_predict.ipynb #2e0f79bb
+# %% ../nbs/11_predict.ipynb #406631a4
 def cutout(image,                    # path, PIL image or uint8 tensor [3,H,W]
            saliency:torch.Tensor     # map [1,H,W] or [H,W] in 0..1 (float) or 0..255 (uint8)
           ) -> Image.Image:
@@ -204,6 +212,7 @@ def cutout(image,                    # path, PIL image or uint8 tensor [3,H,W]
     im.putalpha(_alpha(saliency, (im.height, im.width)))
     return im
 
+# %% ../nbs/11_predict.ipynb #5271934e
 def _background(background, size) -> Image.Image:
     "An RGB image of `size` (W, H): a colour (name, '#rrggbb' or RGB tuple) or a photo scaled to cover and centre-cropped."
     if isinstance(background, tuple): return Image.new('RGB', size, tuple(int(c) for c in background[:3]))
@@ -212,6 +221,7 @@ def _background(background, size) -> Image.Image:
         except ValueError: raise ValueError(f"background {background!r} is neither a colour nor an existing image file") from None
     return ImageOps.fit(_rgb(background), size, Image.BILINEAR)
 
+# %% ../nbs/11_predict.ipynb #e8d7afdd
 def composite(image,                        # path, PIL image or uint8 tensor [3,H,W]
               saliency:torch.Tensor,        # map [1,H,W] or [H,W]
               background=(255, 255, 255)    # colour (RGB tuple, name, '#rrggbb') or a photo (path, PIL, tensor)
@@ -220,7 +230,7 @@ def composite(image,                        # path, PIL image or uint8 tensor [3
     im = _rgb(image)
     return Image.composite(im, _background(background, im.size), _alpha(saliency, (im.height, im.width)))
 
-# %% ../nbs/11_predict.ipynb #39b39d80
+# %% ../nbs/11_predict.ipynb #60046061
 @torch.inference_mode()
 def side_maps(model:U2Net, image, size=320, display:int=320):
     "(photo uint8 [3,h,w], [d0, d1, ..., d6] maps [h,w]) with the photo shrunk to `display` pixels on its long side."
@@ -232,6 +242,7 @@ def side_maps(model:U2Net, image, size=320, display:int=320):
     maps = [F.interpolate(o.float().cpu(), size=hw, mode='bilinear', align_corners=False)[0, 0] for o in outs]
     return resize_u8(load_u8(image, 2*display)[0], hw).round().to(torch.uint8), maps
 
+# %% ../nbs/11_predict.ipynb #1d0538a0
 def show_side_maps(photo, maps, threshold:float=0.5, title:str|None=None):
     "Figure: photo, fused map d0, side maps d1..d6, d0 > threshold, cut-out over a checkerboard."
     import matplotlib.pyplot as plt
@@ -246,12 +257,13 @@ def show_side_maps(photo, maps, threshold:float=0.5, title:str|None=None):
     fig.tight_layout()
     return fig
 
-# %% ../nbs/11_predict.ipynb #e3fa0bde
+# %% ../nbs/11_predict.ipynb #899f4e87
 def _upload_bytes(value):
     "Content of the last uploaded file (ipywidgets 7: dict, 8: tuple of dicts)."
     items = list(value.values()) if isinstance(value, dict) else list(value)
     return bytes(items[-1]['content']) if items else None
 
+# %% ../nbs/11_predict.ipynb #403b7e36
 def explorer(model:U2Net, images=None, size=320, threshold:float=0.5):
     "Widget: choose (or upload) a photo, see the seven output maps, the thresholded map and the cut-out."
     import ipywidgets as W, matplotlib.pyplot as plt
@@ -298,7 +310,7 @@ def _expand(inputs, recursive=False):
             if (r := q.resolve()) not in seen: seen.add(r); files.append(q)
     return files, problems
 
-# %% ../nbs/11_predict.ipynb #50623243
+# %% ../nbs/11_predict.ipynb #4e67b971
 def output_paths(files, out, ext:str='png') -> list[Path]:
     "One output path per input file in `out`, keeping paths relative to the inputs' common folder, without collisions."
     res = [f.resolve() for f in files]
@@ -308,6 +320,7 @@ def output_paths(files, out, ext:str='png') -> list[Path]:
     dup = {s for s in stems if stems.count(s) > 1}
     return [Path(out)/(r.with_name(r.name + f'.{ext}') if s in dup else r.with_suffix(f'.{ext}')) for r, s in zip(rel, stems)]
 
+# %% ../nbs/11_predict.ipynb #c88f1712
 def save_atomic(im:Image.Image, path, **kwargs):
     "Save a PIL image to `path` whole or not at all (`atomic_write`), in the format its extension names."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
@@ -315,12 +328,13 @@ def save_atomic(im:Image.Image, path, **kwargs):
     if fmt is None: raise U2NetError(f"{path}: unknown image file extension {path.suffix!r}")
     with atomic_write(path) as tmp: im.save(tmp, format=fmt, **kwargs)
 
-# %% ../nbs/11_predict.ipynb #2373b9ff
+# %% ../nbs/11_predict.ipynb #11f2b8bf
 def _render(mode, src, m, background):
     "The image to save for one photo and its map."
     if mode == 'map': return Image.fromarray(to_uint8(m[0]).numpy(), 'L')
     return cutout(src, m) if mode == 'cutout' else composite(src, m, background)
 
+# %% ../nbs/11_predict.ipynb #73f6107d
 def _check_args(mode, ext, size, batch_size, files, outs):
     "Refuse bad options before any work (one clear line each)."
     if mode not in ('map', 'cutout', 'composite'): raise U2NetError(f"--mode must be map, cutout or composite, not {mode!r}")
@@ -330,6 +344,7 @@ def _check_args(mode, ext, size, batch_size, files, outs):
     clash = set(o.resolve() for o in outs) & set(f.resolve() for f in files)
     if clash: raise U2NetError(f"an output would replace an input ({sorted(clash)[0]}): choose another --out")
 
+# %% ../nbs/11_predict.ipynb #9a44cba9
 def _writable_folder(out) -> Path:
     "Create the output folder and check a file can be written there, before any photo is processed."
     out = Path(out)

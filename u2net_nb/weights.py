@@ -51,10 +51,11 @@ def convert_official(state_dict:dict) -> dict:
         out[mean] = out[mean] - b.float()
     return out
 
-# %% ../nbs/03_weights.ipynb #1a0d256f
+# %% ../nbs/03_weights.ipynb #99b66f98
 class CheckpointError(U2NetError, ValueError):
     "A checkpoint file that cannot be used: the message names the file and the problem."
 
+# %% ../nbs/03_weights.ipynb #e05020d3
 _MAGIC = [(b'\xff\xd8\xff', 'a JPEG image'), (b'\x89PNG', 'a PNG image'), (b'GIF8', 'a GIF image'), (b'PK\x03\x04', 'a zip archive'),
           (b'\x80', 'a Python pickle'), (b'<', 'an HTML or XML page'), (b'{', 'a JSON file'), (b'[', 'a JSON file')]
 
@@ -66,14 +67,14 @@ def _looks_like(path) -> str:
     try: head.decode('utf-8'); return 'a text file'
     except UnicodeDecodeError: return 'binary data'
 
-
-# %% ../nbs/03_weights.ipynb #175f2d9c
+# %% ../nbs/03_weights.ipynb #598164e4
 def _missing(path:Path) -> str:
     "Why `path` is not there, with the way to get it for the official file names."
     hint = (f" (get it with download_official({path.stem!r}) from u2net_nb.weights, or gdown: see the Official weights page)"
             if path.name in ('u2net.pth', 'u2netp.pth') else '')
     return f"{path}: no such checkpoint file{hint}"
 
+# %% ../nbs/03_weights.ipynb #8c6eb036
 def read_checkpoint(path) -> dict:
     "Load a checkpoint file on CPU with `weights_only=True`, with clear errors for missing, empty, truncated, foreign or unsafe files."
     path = Path(path)
@@ -91,7 +92,7 @@ def read_checkpoint(path) -> dict:
     if not isinstance(obj, dict): raise CheckpointError(f"{path}: expected a dict of tensors, got {type(obj).__name__}")
     return obj
 
-# %% ../nbs/03_weights.ipynb #f29c3943
+# %% ../nbs/03_weights.ipynb #108e296f
 def model_size(obj) -> str:
     "'full' or 'lite': the size of a `U2Net`, of one of our state dicts or of an official one (width of the first RSU)."
     if isinstance(obj, torch.nn.Module): w = obj.encode_modules[0].encode_modules[0].conv.weight
@@ -103,6 +104,7 @@ def model_size(obj) -> str:
     if w.shape[0] not in (32, 16): raise CheckpointError(f"the first RSU has {w.shape[0]} mid channels; expected 32 (full) or 16 (lite)")
     return 'full' if w.shape[0] == 32 else 'lite'
 
+# %% ../nbs/03_weights.ipynb #e72f1db2
 def _describe_mismatch(model:torch.nn.Module, sd:dict, n:int=5) -> str:
     "Missing, unexpected and mis-shaped keys of `sd` for `model`, in one line ('' when it fits)."
     ours = model.state_dict()
@@ -112,8 +114,7 @@ def _describe_mismatch(model:torch.nn.Module, sd:dict, n:int=5) -> str:
     parts = [f"{len(l)} {what} (first: {l[:n]})" for l, what in ((missing, 'missing keys'), (unexpected, 'unexpected keys'), (shapes, 'shape mismatches')) if l]
     return '; '.join(parts)
 
-
-# %% ../nbs/03_weights.ipynb #e86f4c1e
+# %% ../nbs/03_weights.ipynb #d6ea87a8
 def _fit_official(model:U2Net, src:dict, name:str) -> U2Net:
     "Convert the official state dict `src`, check it against `model` and load it strictly; errors name `name`."
     try: sd = convert_official(src)
@@ -126,13 +127,15 @@ def _fit_official(model:U2Net, src:dict, name:str) -> U2Net:
     model.load_state_dict(sd, strict=True)
     return model
 
-def load_official(model:U2Net,         # `u2net_full()` for u2net.pth, `u2net_lite()` for u2netp.pth
+# %% ../nbs/03_weights.ipynb #f765c351
+def load_official(model:U2Net,         # u2net_full() for u2net.pth, u2net_lite() for u2netp.pth
                   path_or_state_dict,  # path to an official .pth file, or its state dict
                   ) -> U2Net:
     "Load official U^2-Net weights into `model` (strict), folding the conv biases into BatchNorm; returns `model`."
     src = path_or_state_dict if isinstance(path_or_state_dict, dict) else read_checkpoint(path_or_state_dict)
     return _fit_official(model, src, 'state dict' if isinstance(path_or_state_dict, dict) else str(path_or_state_dict))
 
+# %% ../nbs/03_weights.ipynb #a360757f
 def official_model(path_or_state_dict) -> U2Net:
     "Build the right model size for an official checkpoint, load it, and return it in eval mode."
     src = path_or_state_dict if isinstance(path_or_state_dict, dict) else read_checkpoint(path_or_state_dict)
@@ -141,16 +144,17 @@ def official_model(path_or_state_dict) -> U2Net:
     except CheckpointError as e: raise CheckpointError(f"{name}: {e}") from None
     return _fit_official(u2net_full() if size == 'full' else u2net_lite(), src, name).eval()
 
-
-# %% ../nbs/03_weights.ipynb #cefbb9ef
+# %% ../nbs/03_weights.ipynb #0c440d4a
 CKPT_FORMAT = 'u2net_nb.ckpt/1'                        # the 'format' entry of this library's training checkpoints
 MODELS = {'full': u2net_full, 'lite': u2net_lite}
 
+# %% ../nbs/03_weights.ipynb #86eb5cad
 def check_model_name(name) -> str:
     "`name` if it is 'full' or 'lite'; otherwise one `U2NetError` worded the same for every command."
     if name not in MODELS: raise U2NetError(f"model must be 'full' or 'lite', got {name!r}")
     return name
 
+# %% ../nbs/03_weights.ipynb #0b8e193a
 def _unwrap_checkpoint(obj:dict, name:str) -> tuple[dict, str|None]:
     "(state dict without wrapper prefixes, the size the checkpoint declares or None), from any accepted layout."
     if 'format' in obj and obj['format'] != CKPT_FORMAT: raise CheckpointError(f"{name}: checkpoint format {obj['format']!r} is not {CKPT_FORMAT!r}")
