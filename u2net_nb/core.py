@@ -15,14 +15,16 @@ __all__ = ['U2NetError', 'DiskFullError', 'atomic_write', 'first_line', 'cli_err
 class U2NetError(Exception):
     "Base of the errors this library raises on purpose; the message names the file or option and the problem."
 
-# %% ../nbs/14_core.ipynb #b6497d24
+# %% ../nbs/14_core.ipynb #f85ed58a
 class DiskFullError(U2NetError, OSError):
     "The disk filled up while writing a file; nothing was replaced."
 
+# %% ../nbs/14_core.ipynb #6cc7da71
 def _tmp_path(path:Path) -> Path:
     "A fresh hidden name beside `path` (same folder, so the final rename stays on one file system)."
     return path.with_name(f'.{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp')
 
+# %% ../nbs/14_core.ipynb #a247f519
 def _disk_full(e:BaseException) -> bool:
     "ENOSPC as an OSError, or as PyTorch's serializer reports it (a RuntimeError saying the write failed)."
     if isinstance(e, OSError): return e.errno in (errno.ENOSPC, errno.EDQUOT)
@@ -48,11 +50,12 @@ def atomic_write(path, # the file to write; replaced only when the body succeeds
                                 f"{written/1e6:.0f} MB); nothing was replaced") from None
         raise
 
-# %% ../nbs/14_core.ipynb #82657780
+# %% ../nbs/14_core.ipynb #138f6abd
 def first_line(e:BaseException) -> str:
     "The first line of an exception's message (its class name if it has none)."
     return (str(e).strip().splitlines() or [type(e).__name__])[0]
 
+# %% ../nbs/14_core.ipynb #c32031bc
 @contextlib.contextmanager
 def cli_errors(cmd:str): # the command's name, e.g. 'u2net_eval'
     "Expected failures become `cmd: error: ...` on stderr and exit 2; Ctrl-C becomes exit 130."

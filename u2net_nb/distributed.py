@@ -17,7 +17,7 @@ from .core import resolve_device
 __all__ = ['DistInfo', 'dist_env', 'init_distributed', 'cleanup_distributed', 'dist_on', 'any_flag', 'gather_objects', 'barrier',
            'wrap_ddp', 'unwrap', 'freeze_bn']
 
-# %% ../nbs/09_distributed.ipynb #5baa234a
+# %% ../nbs/09_distributed.ipynb #45ef27ac
 class DistInfo(NamedTuple):
     "Where this process sits: rank, world size, local rank (GPU index on its node) and its device."
     rank: int
@@ -29,12 +29,13 @@ class DistInfo(NamedTuple):
     @property
     def enabled(self) -> bool: return self.world > 1
 
+# %% ../nbs/09_distributed.ipynb #efcbba0f
 def dist_env() -> tuple[int, int, int]:
     "(rank, world size, local rank) from the launcher's environment variables; (0, 1, 0) without a launcher."
     try: return int(os.environ.get('RANK', 0)), int(os.environ.get('WORLD_SIZE', 1)), int(os.environ.get('LOCAL_RANK', 0))
     except ValueError as e: raise RuntimeError(f"bad RANK/WORLD_SIZE/LOCAL_RANK environment variable: {e}") from None
 
-# %% ../nbs/09_distributed.ipynb #443f24a4
+# %% ../nbs/09_distributed.ipynb #75477412
 def init_distributed(device=None,     # None: cuda:LOCAL_RANK if CUDA is available, else cpu; or a device to use
                      backend=None,    # None: nccl on CUDA, gloo on CPU
                      timeout_min:float=30) -> DistInfo:
@@ -49,15 +50,17 @@ def init_distributed(device=None,     # None: cuda:LOCAL_RANK if CUDA is availab
                                 **({'device_id': device} if device.type == 'cuda' else {}))
     return DistInfo(rank, world, local, device)
 
+# %% ../nbs/09_distributed.ipynb #5777be8c
 def cleanup_distributed():
     "Leave the process group (if any)."
     if dist.is_available() and dist.is_initialized(): dist.destroy_process_group()
 
-# %% ../nbs/09_distributed.ipynb #ce2fb77c
+# %% ../nbs/09_distributed.ipynb #256f6f4f
 def dist_on() -> bool:
     "Is a torch.distributed process group running in this process?"
     return dist.is_available() and dist.is_initialized()
 
+# %% ../nbs/09_distributed.ipynb #347fa6c0
 def any_flag(*flags:bool, device='cpu') -> list[bool]:
     "For each flag: is it set on any rank? (one all-reduce)."
     if not dist_on(): return [bool(f) for f in flags]
@@ -65,6 +68,7 @@ def any_flag(*flags:bool, device='cpu') -> list[bool]:
     dist.all_reduce(t, op=dist.ReduceOp.MAX)
     return [bool(v) for v in t.tolist()]
 
+# %% ../nbs/09_distributed.ipynb #eb727fd0
 def gather_objects(obj) -> list:
     "One picklable object per rank, in rank order, on every rank."
     if not dist_on(): return [obj]
@@ -72,11 +76,12 @@ def gather_objects(obj) -> list:
     dist.all_gather_object(out, obj)
     return out
 
+# %% ../nbs/09_distributed.ipynb #36aa12e5
 def barrier():
     "Wait for all ranks (no-op without a process group)."
     if dist_on(): dist.barrier()
 
-# %% ../nbs/09_distributed.ipynb #e24191ec
+# %% ../nbs/09_distributed.ipynb #0840a262
 def wrap_ddp(model:nn.Module,      # the model, already on `info.device`
              info:DistInfo,        # from init_distributed
              sync_bn:bool=False,   # convert BatchNorm to SyncBatchNorm (GPU only)
@@ -88,6 +93,7 @@ def wrap_ddp(model:nn.Module,      # the model, already on `info.device`
         model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
     return DDP(model, device_ids=[info.device.index] if info.device.type == 'cuda' else None)
 
+# %% ../nbs/09_distributed.ipynb #11f7a4ab
 def unwrap(model:nn.Module) -> nn.Module:
     "The plain model inside a DDP (or compiled) wrapper."
     model = getattr(model, '_orig_mod', model)
