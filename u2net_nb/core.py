@@ -46,8 +46,9 @@ def atomic_write(path, # the file to write; replaced only when the body succeeds
         tmp.unlink(missing_ok=True)
         if _disk_full(e):
             free = shutil.disk_usage(path.parent).free
+            need = f"{written/1e6:.0f} MB" if written >= 1e6 else f"{written/1e3:.0f} kB"
             raise DiskFullError(f"{path}: the disk is full ({free/1e6:.0f} MB free in {path.parent}, the file needed more than "
-                                f"{written/1e6:.0f} MB); nothing was replaced") from None
+                                f"{need}); nothing was replaced") from None
         raise
 
 # %% ../nbs/14_core.ipynb #138f6abd

@@ -551,8 +551,8 @@ def build(cls:PreparedCache,
     "Build (or reuse, if up to date) a prepared cache of `dataset` at `path`, written atomically; returns it opened."
     path, size = Path(path), _hw(size)
     skip_bad = getattr(dataset, 'skip_bad', False) if skip_bad is None else skip_bad
+    _remove_leftovers(path)                                   # what a killed build left, also when the cache is reused
     if path.exists() and not rebuild and (old := cls._reusable(path, dataset, size, skip_bad)) is not None: return old
-    _remove_leftovers(path)
     tmp = _building_dir(path)
     try:
         _prepare_into(tmp, dataset, size, workers, progress, skip_bad)
