@@ -31,8 +31,11 @@ setuptools.setup(
         'Topic :: Scientific/Engineering :: Artificial Intelligence',
     ] + ['Programming Language :: Python :: ' + o for o in py_versions[py_versions.index(min_python):]],
     url=cfg['git_url'],
-    packages=setuptools.find_packages(),
+    # namespace discovery so that the data folders under u2net_nb/assets (sample photos, figures, the parity
+    # fixture read by u2net_nb.samples) are shipped as package data, also listed in MANIFEST.in
+    packages=setuptools.find_namespace_packages(include=[cfg['lib_path'], cfg['lib_path'] + '.*'], exclude=['*.__pycache__']),
     include_package_data=True,
+    package_data={cfg['lib_path']: ['assets/**/*']},
     install_requires=requirements,
     extras_require={'dev': dev_requirements},
     dependency_links=cfg.get('dep_links', '').split(),
