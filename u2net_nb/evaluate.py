@@ -22,11 +22,12 @@ from .core import U2NetError, atomic_write, cli_errors, resolve_device
 from .weights import CKPT_FORMAT, load_model
 from .distributed import dist_on, unwrap
 from .metrics import SODMetrics
+from .fast import check_options, engine
 
 # %% auto #0
 __all__ = ['PAPER_DUTS_TE', 'METRIC_INFO', 'bilinear_taps', 'official_preprocess', 'minmax_normalize', 'official_postprocess',
-           'shared_data_dir', 'EvalCollate', 'shard_indices', 'evaluate_metrics', 'evaluate', 'format_results',
-           'save_results', 'eval_settings', 'u2net_eval']
+           'EvalCollate', 'shard_indices', 'evaluate_metrics', 'evaluate', 'format_results', 'save_results',
+           'eval_settings', 'u2net_eval']
 
 # %% ../nbs/10_evaluate.ipynb #a3fab04e
 PAPER_DUTS_TE = {   # the paper's Table (DUTS-TE); maxF is the paper's convention: compare with `maxF_paper`
@@ -81,12 +82,6 @@ def official_postprocess(pred:torch.Tensor, # one min-max normalised map, [1,h,w
     im = Image.fromarray((np.clip(p, 0, 1)*255).astype(np.uint8))
     return np.asarray(im.resize((int(size[1]), int(size[0])), resample=Image.BILINEAR))
 
-# %% ../nbs/10_evaluate.ipynb #c6aaf386
-def shared_data_dir() -> Path|None:
-    "Folder of the reference sample data (`$U2NET_SHARED`, else `shared/data` beside the repository), or None."
-    cands = [os.environ.get('U2NET_SHARED'), '../../shared/data', '../shared/data']
-    return next((Path(c).resolve() for c in cands if c and Path(c).is_dir()), None)
-
 # %% ../nbs/10_evaluate.ipynb #b8297547
 class EvalCollate:
     "Collate (img uint8 [3,H,W], mask [1,H,W]) items of any sizes into (images [B,3,size,size], list of masks)."
@@ -127,6 +122,16 @@ def _prediction(out) -> torch.Tensor:
     "The fused probability map from a model's eval-mode output (a tensor, or the first of a list/tuple)."
     return out[0] if isinstance(out, (list, tuple)) else out
 
+# %% ../nbs/10_evaluate.ipynb #146a297b
+def _forward_fn(net:torch.nn.Module, dev, amp:bool, precision:str, backend:str):
+    "images -> maps: a U2Net's cached inference engine on `dev`, else the module itself moved to `dev` in eval mode."
+    if isinstance(net, U2Net):
+        return engine(net, 'fp16' if amp and dev.type == 'cuda' and precision == 'fp32' else precision, backend, dev)
+    net.to(dev).eval()
+    def run(x):
+        with torch.autocast(dev.type, dtype=torch.float16, enabled=amp and dev.type == 'cuda'): return _prediction(net(x))
+    return run
+
 # %% ../nbs/10_evaluate.ipynb #fc6165c5
 @torch.no_grad()
 def evaluate_metrics(model:torch.nn.Module, # eval-mode forward returns sigmoid(d0) [B,1,h,w] (a DDP wrapper is unwrapped)
@@ -137,8 +142,10 @@ def evaluate_metrics(model:torch.nn.Module, # eval-mode forward returns sigmoid(
                      official_preproc:bool=False, # official input scaling and per-image min-max of the prediction
                      progress:bool=True,    # tqdm progress bar (rank 0 only)
                      num_workers:int=0,     # DataLoader worker processes
-                     amp:bool=False,        # float16 autocast on CUDA
-                     shard:bool=True):      # with torch.distributed initialised: split the images over the ranks and sum
+                     amp:bool=False,        # float16 autocast on CUDA (same as precision fp16 there)
+                     shard:bool=True,       # with torch.distributed initialised: split the images over the ranks and sum
+                     precision:str='fp32',  # a U2Net's engine: 'fp32' (the plain model's maps), 'bf16' or 'fp16' (see u2net_nb.fast)
+                     backend:str='torch'):  # a U2Net's engine: 'torch' or 'onnxruntime'
     "Run `model` over `dataset` and return the filled `SODMetrics` (summed over ranks when distributed); the model's device and mode are restored."
     if len(dataset) == 0: raise ValueError("evaluate: the data set is empty")
     net = unwrap(model)                                         # DDP / compiled: run the plain module
@@ -148,25 +155,27 @@ def evaluate_metrics(model:torch.nn.Module, # eval-mode forward returns sigmoid(
     dl = DataLoader(data, batch_size=batch_size, shuffle=False, num_workers=num_workers,
                     collate_fn=EvalCollate(size, official_preproc), pin_memory=dev.type == 'cuda')
     was_training, home = net.training, next(net.parameters()).device
-    net.to(dev).eval()
+    run = _forward_fn(net, dev, amp, precision, backend)
     metrics = SODMetrics()
     try:
         for x, gts in tqdm(dl, desc='evaluate', leave=False, disable=not progress or (ddp and dist.get_rank() != 0)):
             x = x.to(dev, non_blocking=True)
             if x.dtype == torch.uint8: x = normalize(x)
-            with torch.autocast(dev.type, dtype=torch.float16, enabled=amp and dev.type == 'cuda'):
-                pred = _prediction(net(x)).float()
+            pred = run(x).float()
             if official_preproc: pred = minmax_normalize(pred)
             metrics.update(pred, gts)
-    finally: net.to(home).train(was_training)               # the caller's model as it was
+    finally:
+        if not isinstance(net, U2Net): net.to(home).train(was_training)    # the caller's model as it was (a U2Net is never moved)
     if ddp: metrics.all_reduce()
     return metrics
 
 # %% ../nbs/10_evaluate.ipynb #18f63726
 def evaluate(model:torch.nn.Module, dataset:Dataset, batch_size:int=8, size=320, device=None,
-             official_preproc:bool=False, progress:bool=True, num_workers:int=0, amp:bool=False) -> dict:
+             official_preproc:bool=False, progress:bool=True, num_workers:int=0, amp:bool=False,
+             precision:str='fp32', backend:str='torch') -> dict:
     "Score `model` on `dataset` (SODMetrics.compute() dict); with torch.distributed, every rank gets the same dict."
-    return evaluate_metrics(model, dataset, batch_size, size, device, official_preproc, progress, num_workers, amp).compute()
+    return evaluate_metrics(model, dataset, batch_size, size, device, official_preproc, progress, num_workers, amp,
+                            precision=precision, backend=backend).compute()
 
 # %% ../nbs/10_evaluate.ipynb #f034cb2c
 def _json_ready(d:dict) -> dict:
@@ -237,20 +246,23 @@ def u2net_eval(weights:str,                  # our checkpoint, an official u2net
                workers:int=0,                # DataLoader worker processes
                n_synthetic:int=None,         # synthetic scenes when --data is not given (default: as in training, else 200)
                out:str=None,                 # save the results to FILE.json or FILE.csv
+               precision:str='fp32',         # fp32 (the plain model's maps), bf16 (CPUs with native bf16, GPUs) or fp16 (GPU)
+               backend:str='torch',          # torch or onnxruntime (CPU, fp32)
                quiet:bool=False):            # no progress bar
     "Evaluate U^2-Net weights on a salient-object data set: print the metrics, optionally save them."
     with cli_errors('u2net_eval'):
         if out is not None and Path(out).suffix.lower() not in ('.json', '.csv'): raise U2NetError(f"--out {out}: use a .json or .csv file name")
         if out is not None and not Path(out).expanduser().resolve().parent.is_dir(): raise U2NetError(f"--out {out}: the folder does not exist")
         dev = resolve_device(device)
+        check_options(precision, backend, dev)
         net, cfg = load_model(weights, model, dev, with_config=True)
         size, n_synthetic, scene, note = eval_settings(cfg, size, n_synthetic, data)
         if note: print(f"u2net_eval: {note} (--size, --n_synthetic to change)")
         ds = _open_data(data, n_synthetic, scene)
         t0 = time.time()
-        res = evaluate(net, ds, batch_size, size, dev, official_preproc, progress=not quiet, num_workers=workers)
+        res = evaluate(net, ds, batch_size, size, dev, official_preproc, progress=not quiet, num_workers=workers, precision=precision, backend=backend)
         secs = time.time() - t0
         meta = dict(weights=str(weights), data=str(data) if data else f'SyntheticSOD(n={n_synthetic}, size={scene}, seed=1)', size=size,
-                    official_preproc=official_preproc, seconds=round(secs, 2))
+                    official_preproc=official_preproc, precision=precision, backend=backend, seconds=round(secs, 2))
         print(format_results(res, f"{meta['weights']} on {meta['data']} ({res['n']} images, {secs:.1f} s)"))
         if out is not None: print(f"saved {save_results(res, Path(out).expanduser(), meta)}")

@@ -4,13 +4,16 @@
 
 # %% ../nbs/13_fast_cpu.ipynb #d8c6ab04
 from __future__ import annotations
-import copy, os, time, statistics
+import copy, importlib.util, itertools, os, re, statistics, tempfile, time, warnings, weakref
+from pathlib import Path
 import torch
 import torch.nn as nn
+from .core import U2NetError, resolve_device
 from .model import U2Net
 
 # %% auto #0
-__all__ = ['fold_bn', 'fold_batchnorm_', 'InferenceU2Net', 'optimize_for_inference', 'bench']
+__all__ = ['fold_bn', 'fold_batchnorm_', 'InferenceU2Net', 'optimize_for_inference', 'EngineError', 'cpu_has_bf16',
+           'check_options', 'Engine', 'engine', 'bench']
 
 # %% ../nbs/13_fast_cpu.ipynb #b250da69
 def fold_bn(conv:nn.Conv2d,         # convolution (with or without bias)
@@ -23,7 +26,8 @@ def fold_bn(conv:nn.Conv2d,         # convolution (with or without bias)
         beta = bn.bias if bn.affine else torch.zeros_like(bn.running_mean)
         b = conv.bias if conv.bias is not None else torch.zeros_like(bn.running_mean)
         fused = nn.Conv2d(conv.in_channels, conv.out_channels, conv.kernel_size, conv.stride, conv.padding, conv.dilation,
-                          conv.groups, bias=True, padding_mode=conv.padding_mode).to(conv.weight.device, conv.weight.dtype)
+                          conv.groups, bias=True, padding_mode=conv.padding_mode, device='meta')   # no initialisation
+        fused = fused.to_empty(device=conv.weight.device).to(conv.weight.dtype)
         fused.weight.copy_(conv.weight * s.reshape(-1, 1, 1, 1))
         fused.bias.copy_(beta + s * (b - bn.running_mean))
     return fused
@@ -71,6 +75,115 @@ def optimize_for_inference(model:U2Net,          # trained network (not modified
     "An equivalent eval-only model for fast inference: BatchNorm folded, ReLU in place, channels-last, optionally compiled."
     fast = InferenceU2Net(model, channels_last=channels_last)
     return torch.compile(fast, **compile_kwargs) if compile else fast
+
+# %% ../nbs/13_fast_cpu.ipynb #c685876a
+class EngineError(U2NetError, ValueError):
+    "An inference option this machine or backend cannot run."
+
+def cpu_has_bf16() -> bool:
+    "Whether this CPU computes bfloat16 natively (AVX-512 BF16 or AMX), read from /proc/cpuinfo (Linux)."
+    try: flags = Path('/proc/cpuinfo').read_text()
+    except OSError: return False
+    return torch.backends.mkldnn.is_available() and re.search(r'\b(avx512_bf16|amx_bf16)\b', flags) is not None
+
+# %% ../nbs/13_fast_cpu.ipynb #a8c2720a
+def check_options(precision:str, # 'fp32', 'bf16' or 'fp16'
+                  backend:str,   # 'torch' or 'onnxruntime'
+                  device:torch.device): # where the engine runs
+    "Raise an `EngineError` naming the option when `precision` and `backend` cannot run on `device` here."
+    if precision not in ('fp32', 'bf16', 'fp16'): raise EngineError(f"precision must be fp32, bf16 or fp16, not {precision!r}")
+    if backend not in ('torch', 'onnxruntime'): raise EngineError(f"backend must be torch or onnxruntime, not {backend!r}")
+    if backend == 'onnxruntime':
+        if precision != 'fp32': raise EngineError(f"backend onnxruntime runs in fp32 only: for {precision} use backend torch")
+        if device.type != 'cpu': raise EngineError(f"backend onnxruntime runs on the CPU: for device {device} use backend torch")
+        if importlib.util.find_spec('onnxruntime') is None: raise EngineError("backend onnxruntime needs the onnxruntime package (pip install onnxruntime)")
+    if device.type == 'cpu' and precision == 'fp16': raise EngineError("precision fp16 needs a GPU: on a CPU use fp32 (or bf16 where supported)")
+    if device.type == 'cpu' and precision == 'bf16' and not cpu_has_bf16():
+        raise EngineError("precision bf16: this CPU has no native bf16 instructions (AVX-512 BF16 or AMX), so bf16 would be slower than fp32: use fp32")
+    if device.type == 'cuda' and precision == 'bf16' and not torch.cuda.is_bf16_supported():
+        raise EngineError(f"precision bf16: GPU {device} does not support bfloat16: use fp16")
+
+# %% ../nbs/13_fast_cpu.ipynb #8e8187ea
+def _ort_session(net:nn.Module, threads:int|None=None):
+    "An onnxruntime session running `net` (an `InferenceU2Net`) with dynamic batch and size, one thread per core."
+    import onnxruntime as ort
+    with tempfile.TemporaryDirectory() as d, warnings.catch_warnings():
+        warnings.simplefilter('ignore')                    # tracer warnings about shape arithmetic
+        f, axes = Path(d)/'u2net.onnx', {0: 'batch', 2: 'height', 3: 'width'}
+        torch.onnx.export(net, (torch.rand(1, 3, 64, 64),), str(f), dynamo=False, opset_version=17, input_names=['input'],
+                          output_names=['d0'], dynamic_axes={'input': axes, 'd0': axes}, do_constant_folding=True)
+        so = ort.SessionOptions()
+        so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else (os.cpu_count() or 1)
+        so.intra_op_num_threads, so.inter_op_num_threads = threads or cores, 1
+        return ort.InferenceSession(str(f), so, providers=['CPUExecutionProvider'])
+
+# %% ../nbs/13_fast_cpu.ipynb #928a223c
+class Engine:
+    "A `U2Net` prepared for inference on one device, precision and backend; call it on normalised images for `sigmoid(d0)`."
+    def __init__(self, model:U2Net,        # trained network (not modified, not kept)
+                 precision:str='fp32',     # 'fp32', 'bf16' (native CPU support or GPU) or 'fp16' (GPU)
+                 backend:str='torch',      # 'torch' or 'onnxruntime' (CPU, fp32)
+                 device=None):             # where to run (default: the model's device)
+        if not isinstance(model, U2Net): raise TypeError(f"Engine expects a U2Net, got {type(model).__name__}")
+        self.device = resolve_device(device) if device is not None else next(model.parameters()).device
+        check_options(precision, backend, self.device)
+        self.precision, self.backend, self.session = precision, backend, None
+        self.net, self.path, self.probe_diff = _prepare(model, self.device, self.device.type == 'cpu' or precision != 'fp32')
+        if backend == 'onnxruntime': self.session, self.net = _ort_session(self.net.cpu()), None
+    def __repr__(self): return f"Engine({self.path}, {self.precision}, {self.backend}, {self.device})"
+
+# %% ../nbs/13_fast_cpu.ipynb #47863451
+def _probe(model:nn.Module, device) -> tuple[torch.Tensor, torch.Tensor]:
+    "(a fixed probe batch on `device`, the eval-mode map of `model` for it); the model's mode is restored."
+    x = torch.randn(1, 3, 32, 32, generator=torch.Generator().manual_seed(0)).to(device)   # small: preparing stays quick
+    was = model.training
+    try:
+        with torch.inference_mode(): return x, model.eval()(x.to(next(model.parameters()).device)).float().to(device)
+    finally: model.train(was)
+
+def _prepare(model:U2Net, device, channels_last:bool=True) -> tuple[nn.Module, str, float]:
+    "(inference network on `device`, its name, probe difference): BatchNorm folded (+ channels-last) unless that changes the map."
+    x, ref = _probe(model, device)
+    fast = InferenceU2Net(model, channels_last).to(device)
+    with torch.inference_mode(): d = float((fast(x) - ref).abs().max())
+    if d <= 1e-5: return fast, 'BatchNorm folded' + (', channels-last' if channels_last else ''), d
+    plain = copy.deepcopy(model).to(device).eval().requires_grad_(False)
+    return plain, 'plain (folding changed the probe map)', 0.0
+
+# %% ../nbs/13_fast_cpu.ipynb #2d5fab30
+@torch.inference_mode()
+def _engine_call(self:Engine, x:torch.Tensor) -> torch.Tensor:
+    "`sigmoid(d0)` float32 [bs, 1, h, w] on the engine's device for normalised images `x` [bs, 3, h, w]."
+    if x.ndim != 4 or x.shape[1] != 3: raise ValueError(f"Engine expects a batch [bs, 3, h, w], got {tuple(x.shape)}")
+    if self.session is not None:
+        a = x.detach().cpu().float().contiguous().numpy()
+        return torch.from_numpy(self.session.run(None, {'input': a})[0])
+    lowp = {'bf16': torch.bfloat16, 'fp16': torch.float16}.get(self.precision)
+    with torch.autocast(self.device.type, dtype=lowp or torch.float32, enabled=lowp is not None):
+        p = self.net(x.to(self.device))
+    return (p[0] if isinstance(p, (list, tuple)) else p).float()
+
+Engine.__call__ = _engine_call
+
+# %% ../nbs/13_fast_cpu.ipynb #00e993f8
+_ENGINES = weakref.WeakKeyDictionary()
+
+def _weights_key(model:nn.Module) -> tuple:
+    "Storage address and in-place version of every parameter and buffer (changes when a weight changes)."
+    return tuple((t.device, t.data_ptr(), t._version) for t in itertools.chain(model.parameters(), model.buffers()))
+
+def engine(model,                      # a U2Net (or an Engine, returned as it is)
+           precision:str='fp32',       # 'fp32', 'bf16' or 'fp16' (see Engine)
+           backend:str='torch',        # 'torch' or 'onnxruntime'
+           device=None) -> Engine:     # default: the model's device
+    "The cached `Engine` for `model` with these options, rebuilt when the model's weights have changed."
+    if isinstance(model, Engine): return model
+    if not isinstance(model, U2Net): raise TypeError(f"engine expects a U2Net, got {type(model).__name__}")
+    dev = resolve_device(device) if device is not None else next(model.parameters()).device
+    per, opts, key = _ENGINES.setdefault(model, {}), (precision, backend, str(dev)), _weights_key(model)
+    if opts not in per or per[opts][0] != key: per[opts] = (key, Engine(model, precision, backend, dev))
+    return per[opts][1]
 
 # %% ../nbs/13_fast_cpu.ipynb #02f62b39
 def bench(fns:dict,            # name -> callable taking no argument
