@@ -12,7 +12,7 @@ import torch
 from torch.utils.data import Dataset
 
 # %% auto #0
-__all__ = ['synthetic_scene', 'SyntheticSOD']
+__all__ = ['DOMAINS', 'synthetic_scene', 'SyntheticSOD']
 
 # %% ../nbs/05_synthetic.ipynb #ac4fec6c
 @lru_cache(maxsize=64)
@@ -51,8 +51,11 @@ def _radius(kind, p, th):
     return r, dr
 
 # %% ../nbs/05_synthetic.ipynb #9dd9f168
-def _random_shape(rng):
-    "Draw a shape kind and its parameters."
+def _random_shape(rng, domain:str='default'):
+    "Draw a shape kind and its parameters ('shifted' domain: thin ellipses and spiky stars only)."
+    if domain == 'shifted':
+        if rng.random() < .5: return 'ellipse', (1., rng.uniform(.25, .45))
+        return 'star', (int(rng.integers(3, 7)), rng.uniform(.3, .45))
     kind = str(rng.choice(['ellipse', 'polygon', 'star', 'blob'], p=[.3, .2, .2, .3]))
     if kind == 'ellipse': a = rng.uniform(.55, 1); p = (a, rng.uniform(.35, 1)*a)
     elif kind == 'polygon': p = int(rng.integers(3, 8))
@@ -132,7 +135,7 @@ def _salient_colour(rng, bg_mean):
     return c
 
 # %% ../nbs/05_synthetic.ipynb #1f990e2a
-def _salient(rng, img, mask, bg_mean):
+def _salient(rng, img, mask, bg_mean, domain:str='default'):
     "Paint 1-3 salient objects into `img` and their union coverage into `mask` [S,S]."
     S = img.shape[-1]; n = int(rng.choice([1, 2, 3], p=[.6, .3, .1]))
     for _ in range(n):
@@ -143,7 +146,7 @@ def _salient(rng, img, mask, bg_mean):
         else: cx, cy = rng.uniform(.25, .75, 2)*S
         c1 = _salient_colour(rng, bg_mean)
         c2 = _hsv(rng.uniform(), rng.uniform(.55, 1), rng.uniform(.45, 1)) if rng.random() < .5 else c1*np.float32(rng.uniform(.4, .75))
-        kind, p = _random_shape(rng)
+        kind, p = _random_shape(rng, domain)
         out = _coverage(S, cx, cy, R, kind, p, rng.uniform(0, 2*math.pi), 1.)
         if out is None: continue
         a, sl = out
@@ -151,13 +154,26 @@ def _salient(rng, img, mask, bg_mean):
         m = mask[sl]; m += (1 - m)*a
 
 # %% ../nbs/05_synthetic.ipynb #8a50376b
+DOMAINS = ('default', 'shifted')             # the looks SyntheticSOD can draw
+
+def _stripes(rng, img):
+    "Shifted domain: fine stripes of random direction and period over the whole background, in place."
+    S = img.shape[-1]; a = rng.uniform(0, math.pi)
+    yy, xx = np.arange(S, dtype=np.float32)[:, None], np.arange(S, dtype=np.float32)[None, :]
+    t = np.sin((xx*np.float32(math.cos(a)) + yy*np.float32(math.sin(a)))*np.float32(2*math.pi/rng.uniform(3, 6)))
+    img += np.float32(rng.uniform(.08, .15))*t
+
 def synthetic_scene(rng:np.random.Generator, # source of randomness (fully determines the scene)
-                    size:int=320):           # side of the square image, px
+                    size:int=320,            # side of the square image, px
+                    domain:str='default'):   # default, or shifted: thin spiky objects, striped backgrounds, inverted colours
     "One scene: (img uint8 [3,size,size], mask float32 [1,size,size] in 0..1)."
+    if domain not in DOMAINS: raise ValueError(f"SyntheticSOD: unknown domain {domain!r}; choose from {list(DOMAINS)}")
     img, bg_mean = _background(rng, size)
+    if domain == 'shifted': _stripes(rng, img)
     _distractors(rng, img, bg_mean)
     mask = np.zeros((size, size), np.float32)
-    _salient(rng, img, mask, bg_mean)
+    _salient(rng, img, mask, bg_mean, domain)
+    if domain == 'shifted': img = 1 - img[::-1]                 # inverted colours, red and blue swapped
     img *= np.float32(255); img += np.float32(.5); np.clip(img, 0, 255, out=img)
     return torch.from_numpy(img.astype(np.uint8)), torch.from_numpy(mask)[None]
 
@@ -167,26 +183,31 @@ class SyntheticSOD(Dataset):
     version = 1  # bump when the generator changes: part of `fingerprint`, so prepared caches go stale
     def __init__(self, n:int=1000, # number of scenes
                  size:int=320,     # side of the square images, px
-                 seed:int=0):      # non-negative seed; item i depends only on (seed, i)
+                 seed:int=0,       # non-negative seed; item i depends only on (seed, i)
+                 domain:str='default'): # default, or shifted (another look, for fine-tuning experiments)
         if n < 0 or size < 8 or seed < 0: raise ValueError(f"SyntheticSOD: need n >= 0, size >= 8, seed >= 0; got n={n}, size={size}, seed={seed}")
-        self.n, self.size, self.seed = int(n), int(size), int(seed)
+        if domain not in DOMAINS: raise ValueError(f"SyntheticSOD: unknown domain {domain!r}; choose from {list(DOMAINS)}")
+        self.n, self.size, self.seed, self.domain = int(n), int(size), int(seed), domain
     def __len__(self): return self.n
     def __getitem__(self, i):
         if not -self.n <= i < self.n: raise IndexError(f"index {i} out of range for SyntheticSOD of length {self.n}")
-        return synthetic_scene(np.random.default_rng([self.seed, int(i) % self.n]), self.size)
-    def __repr__(self): return f"SyntheticSOD(n={self.n}, size={self.size}, seed={self.seed})"
+        return synthetic_scene(np.random.default_rng([self.seed, int(i) % self.n]), self.size, self.domain)
+    def __repr__(self): return f"SyntheticSOD(n={self.n}, size={self.size}, seed={self.seed}{self._dom})"
+    @property
+    def _dom(self): return '' if self.domain == 'default' else f", domain={self.domain}"
 
 # %% ../nbs/05_synthetic.ipynb #08720ca7
 @patch(as_prop=True)
 def fingerprint(self:SyntheticSOD) -> str:
-    "Names the scenes: generator version, size, seed and count (a prepared cache compares it)."
-    return f"SyntheticSOD-v{self.version}(size={self.size}, seed={self.seed}, n={self.n})"
+    "Names the scenes: generator version, size, seed, count and domain (a prepared cache compares it)."
+    return f"SyntheticSOD-v{self.version}(size={self.size}, seed={self.seed}, n={self.n}{self._dom})"
 
 @patch(cls_method=True)
 def split(cls:SyntheticSOD,
           n_train:int,    # scenes in the training set (seed 2 x seed)
           n_val:int,      # scenes in the held-out set (seed 2 x seed + 1)
           size:int=320,   # side of the square images, px
-          seed:int=0):    # base seed
+          seed:int=0,     # base seed
+          domain:str='default'): # default or shifted
     "(train, val) data sets whose seeds differ, so they never share a scene."
-    return cls(n_train, size, 2*seed), cls(n_val, size, 2*seed + 1)
+    return cls(n_train, size, 2*seed, domain), cls(n_val, size, 2*seed + 1, domain)
