@@ -1,6 +1,6 @@
 """Draw the U^2-Net architecture figure used on the front page: `python tools/draw_architecture.py`.
 
-Writes nbs/images/u2net_architecture.png (stage boxes at their relative resolution, skip connections,
+Writes nbs/images/u2net_architecture.png and its packaged copy u2net_nb/assets/figures/u2net_architecture.png (stage boxes at their relative resolution, skip connections,
 side outputs and the fusion), from the stage table of `u2net_nb.model.u2net_full_cfg`.
 """
 from pathlib import Path
@@ -51,5 +51,6 @@ def draw(dest):
     fig.tight_layout(); fig.savefig(dest, dpi=100); plt.close(fig)
 
 if __name__ == '__main__':
-    out = Path(__file__).resolve().parent.parent / 'nbs' / 'images' / 'u2net_architecture.png'
-    draw(out); print('wrote', out)
+    root = Path(__file__).resolve().parent.parent
+    for out in (root/'nbs'/'images'/'u2net_architecture.png', root/'u2net_nb'/'assets'/'figures'/'u2net_architecture.png'):
+        draw(out); print('wrote', out)          # the site's copy and the one shipped with the package
