@@ -234,6 +234,15 @@ def eval_settings(cfg:dict|None, size=None, n_synthetic=None, data=None) -> tupl
     note = f"{' and '.join(taken)}, as in the checkpoint's training run" if taken else ''
     return size or 320, n_synthetic or 200, scene, note
 
+# %% ../nbs/10_evaluate.ipynb #9aafbb21
+def _check_writable(path:Path):
+    "A `U2NetError` unless a file can be written beside `path` (checked with a throw-away file, removed again)."
+    probe = path.with_name(f'.{path.name}.write-check')
+    try:
+        with atomic_write(probe) as tmp: tmp.write_bytes(b'')
+        probe.unlink()
+    except OSError as e: raise U2NetError(f"--out {path}: cannot write there ({e.strerror or e})") from None
+
 # %% ../nbs/10_evaluate.ipynb #06479c6e
 @call_parse
 def u2net_eval(weights:str,                  # our checkpoint, an official u2net.pth / u2netp.pth, or a bare state dict
@@ -253,6 +262,7 @@ def u2net_eval(weights:str,                  # our checkpoint, an official u2net
     with cli_errors('u2net_eval'):
         if out is not None and Path(out).suffix.lower() not in ('.json', '.csv'): raise U2NetError(f"--out {out}: use a .json or .csv file name")
         if out is not None and not Path(out).expanduser().resolve().parent.is_dir(): raise U2NetError(f"--out {out}: the folder does not exist")
+        if out is not None: _check_writable(Path(out).expanduser())          # before the evaluation, not after it
         dev = resolve_device(device)
         check_options(precision, backend, dev)
         net, cfg = load_model(weights, model, dev, with_config=True)
