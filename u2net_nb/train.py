@@ -343,10 +343,13 @@ def _savefig(fig, path):
 def plot_curves(history:list[dict], path=None, fig=None):
     "Training loss and held-out maxF / MAE against the epoch; saved to `path` if given."
     import matplotlib.pyplot as plt
+    from matplotlib import ticker
     fig = fig or plt.figure(figsize=(8, 2.6), dpi=80)
     fig.clf(); a1, a2 = fig.subplots(1, 2)
     tr = [r for r in history if 'loss' in r]                # the evaluation of the starting weights has no loss
     a1.plot([r['epoch'] for r in tr], [r['loss'] for r in tr], '.-'); a1.set(xlabel='epoch', ylabel='train loss (sum of 7 BCE)', yscale='log')
+    a1.yaxis.set_major_locator(ticker.LogLocator(subs=(1, 2, 5))); a1.yaxis.set_major_formatter(ticker.ScalarFormatter())
+    a1.yaxis.set_minor_formatter(ticker.NullFormatter()); a1.grid(alpha=.3, which='both')   # plain numbers on the log axis
     ev = [r for r in history if 'maxF' in r]
     if ev:
         a2.plot([r['epoch'] for r in ev], [r['maxF'] for r in ev], '.-', label='maxF')
