@@ -9,7 +9,8 @@ from pathlib import Path
 import torch
 
 # %% auto #0
-__all__ = ['U2NetError', 'DiskFullError', 'atomic_write', 'first_line', 'cli_errors', 'resolve_device', 'torch_threads']
+__all__ = ['U2NetError', 'DiskFullError', 'atomic_write', 'first_line', 'cli_errors', 'resolve_device', 'torch_threads',
+           'process_alive']
 
 # %% ../nbs/14_core.ipynb #461a9711
 class U2NetError(Exception):
@@ -94,3 +95,11 @@ def torch_threads(n:int|None): # intra-op threads for the body; None leaves the 
     torch.set_num_threads(n)
     try: yield
     finally: torch.set_num_threads(before)
+
+# %% ../nbs/14_core.ipynb #62f68c70
+def process_alive(pid:int) -> bool:
+    "Whether a process with this id runs on this machine (signal 0 probes without touching it)."
+    try: os.kill(pid, 0)
+    except ProcessLookupError: return False
+    except PermissionError: return True                              # it exists, it is someone else's
+    return True

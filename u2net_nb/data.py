@@ -13,7 +13,7 @@ from torch.utils.data import Dataset, DataLoader
 from PIL import Image, ImageOps, UnidentifiedImageError
 from fastcore.basics import patch
 from tqdm.auto import tqdm
-from .core import U2NetError, atomic_write
+from .core import U2NetError, atomic_write, process_alive
 
 # %% auto #0
 __all__ = ['IMAGE_EXTS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'LAYOUTS', 'ImageReadError', 'read_image', 'read_mask', 'normalize',
@@ -501,19 +501,12 @@ def _build_name(path:Path, kind:str) -> Path:
     "A hidden sibling of `path` for a build ('building') or a replaced cache ('old'), named after this host and process."
     return path.with_name(f'.{path.name}.{kind}-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}')
 
-def _running(pid:int) -> bool:
-    "Whether a process with this id runs on this machine."
-    try: os.kill(pid, 0)
-    except ProcessLookupError: return False
-    except PermissionError: return True
-    return True
-
 # %% ../nbs/04_data.ipynb #8581a77b
 def _remove_leftovers(path:Path):
     "Delete the build folders of `path` left behind by processes of this machine that no longer run."
     pat = re.compile(rf'\.{re.escape(path.name)}\.(building|old)-{re.escape(socket.gethostname())}-(\d+)-[0-9a-f]+')
     for p in path.parent.iterdir() if path.parent.is_dir() else []:
-        if (m := pat.fullmatch(p.name)) and not _running(int(m[2])):
+        if (m := pat.fullmatch(p.name)) and not process_alive(int(m[2])):
             shutil.rmtree(p, ignore_errors=True); print(f"PreparedCache: removed {p}, left by an interrupted build")
 
 # %% ../nbs/04_data.ipynb #19a4b9b4

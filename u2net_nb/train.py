@@ -15,7 +15,7 @@ from fastcore.basics import patch
 from fastcore.script import call_parse, Param
 from tqdm.auto import tqdm
 from .model import U2Net, u2net_full, u2net_lite
-from .core import U2NetError, atomic_write, cli_errors, first_line
+from .core import U2NetError, atomic_write, cli_errors, first_line, process_alive
 from .weights import CKPT_FORMAT, MODELS, CheckpointError, check_model_name, load_model, read_checkpoint
 from .data import TrainAugment, CacheLoader, SODFolder, PreparedCache, DatasetError, CacheError, ImageReadError, read_image, read_mask, resize_to, denormalize, normalize
 from .synthetic import SyntheticSOD
@@ -176,13 +176,6 @@ def save_checkpoint(state:dict, path) -> Path:
     return path
 
 # %% ../nbs/08_train.ipynb #b48e2c99
-def _alive(pid:int) -> bool:
-    "Whether a process with this id runs on this machine."
-    try: os.kill(pid, 0)
-    except ProcessLookupError: return False
-    except PermissionError: return True
-    return True
-
 _STALE = re.compile(r'\..+\.(?:(\d+)-[0-9a-f]{8}\.tmp|(?:building|old)-(.+)-(\d+)-[0-9a-f]{8})')
 
 def remove_stale(folder) -> list[Path]:
@@ -190,7 +183,7 @@ def remove_stale(folder) -> list[Path]:
     removed = []
     for p in sorted(Path(folder).iterdir()) if Path(folder).is_dir() else []:
         if not (m := _STALE.fullmatch(p.name)) or (m[2] is not None and m[2] != socket.gethostname()): continue
-        if _alive(int(m[1] or m[3])): continue
+        if process_alive(int(m[1] or m[3])): continue
         if p.is_dir(): shutil.rmtree(p, ignore_errors=True)
         else: p.unlink(missing_ok=True)
         removed.append(p)
