@@ -115,7 +115,11 @@ def _describe_mismatch(model:torch.nn.Module, sd:dict, n:int=5) -> str:
     return '; '.join(parts)
 
 # %% ../nbs/03_weights.ipynb #d6ea87a8
-def _fit_official(model:U2Net, src:dict, name:str) -> U2Net:
+def _as_float32(sd:dict) -> dict:
+    "`sd` with floating-point tensors as float32 (the model's dtype when it takes the tensors themselves)."
+    return {k: v.float() if v.is_floating_point() else v for k, v in sd.items()}
+
+def _fit_official(model:U2Net, src:dict, name:str, assign:bool=False) -> U2Net:
     "Convert the official state dict `src`, check it against `model` and load it strictly; errors name `name`."
     try: sd = convert_official(src)
     except (KeyError, ValueError) as e: raise CheckpointError(f"{name}: {e.args[0]}") from None
@@ -124,7 +128,7 @@ def _fit_official(model:U2Net, src:dict, name:str) -> U2Net:
         except CheckpointError: size = None
         hint = f" It is a {size} checkpoint but the model is {model_size(model)}: use u2net_{size}()." if size and size != model_size(model) else ''
         raise CheckpointError(f"{name} does not fit the model: {problems}.{hint}")
-    model.load_state_dict(sd, strict=True)
+    model.load_state_dict(_as_float32(sd) if assign else sd, strict=True, assign=assign)
     return model
 
 # %% ../nbs/03_weights.ipynb #f765c351
@@ -178,10 +182,13 @@ def load_model(path_or_state,  # our training checkpoint, an official u2net.pth 
     except CheckpointError as e: raise CheckpointError(f"{name}: {e}") from None
     if size not in MODELS: raise CheckpointError(f"{name}: unknown model name {size!r}")
     if want and want != size: raise CheckpointError(f"{name}: holds a u2net_{size} model, not u2net_{want}")
-    net = model if isinstance(model, torch.nn.Module) else MODELS[size]()
-    if any(k.startswith('stage1.') for k in sd): _fit_official(net, sd, name)        # official names: convert, fold biases
+    take = not isinstance(model, torch.nn.Module) and not isinstance(path_or_state, dict)   # tensors read here: no copy
+    if take:
+        with torch.device('meta'): net = MODELS[size]()                         # no random initialisation, no memory
+    else: net = model if isinstance(model, torch.nn.Module) else MODELS[size]()
+    if any(k.startswith('stage1.') for k in sd): _fit_official(net, sd, name, assign=take)   # official names: convert, fold biases
     elif problems := _describe_mismatch(net, sd): raise CheckpointError(f"{name} does not fit u2net_{size}: {problems}")
-    else: net.load_state_dict(sd, strict=True)
+    else: net.load_state_dict(_as_float32(sd) if take else sd, strict=True, assign=take)
     net = net.to(dev).eval()
     cfg = obj.get('config') if isinstance(obj.get('config'), dict) else None
     return (net, cfg) if with_config else net
