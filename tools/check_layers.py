@@ -16,7 +16,7 @@ LAYERS = [                       # lowest first; a module may import only module
     ['model'],
     ['weights'],
     ['data', 'synthetic', 'losses', 'metrics_fast'],
-    ['metrics', 'fast'],
+    ['metrics', 'fast', 'official'],
     ['distributed'],
     ['evaluate'],
     ['train'],

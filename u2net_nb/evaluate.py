@@ -23,64 +23,16 @@ from .weights import CKPT_FORMAT, load_model
 from .distributed import dist_on, unwrap
 from .metrics import SODMetrics
 from .fast import check_options, engine
+from .official import minmax_normalize, official_preprocess
 
 # %% auto #0
-__all__ = ['PAPER_DUTS_TE', 'METRIC_INFO', 'bilinear_taps', 'official_preprocess', 'minmax_normalize', 'official_postprocess',
-           'EvalCollate', 'shard_indices', 'evaluate_metrics', 'evaluate', 'format_results', 'save_results',
-           'eval_settings', 'u2net_eval']
+__all__ = ['PAPER_DUTS_TE', 'METRIC_INFO', 'EvalCollate', 'shard_indices', 'evaluate_metrics', 'evaluate', 'format_results',
+           'save_results', 'eval_settings', 'u2net_eval']
 
 # %% ../nbs/10_evaluate.ipynb #a3fab04e
 PAPER_DUTS_TE = {   # the paper's Table (DUTS-TE); maxF is the paper's convention: compare with `maxF_paper`
     'full': dict(maxF_paper=0.873, MAE=0.044, wFm=0.804, Sm=0.861),
     'lite': dict(maxF_paper=0.852, MAE=0.054, wFm=0.763, Sm=0.847)}
-
-# %% ../nbs/10_evaluate.ipynb #79afbd10
-def bilinear_taps(n_in:int, n_out:int, zero_border:bool=False):
-    "Source indices (i0, i1) and weights (w0, w1) of bilinear resampling n_in -> n_out with half-pixel centres."
-    s = (torch.arange(n_out, dtype=torch.float64) + 0.5)*(n_in/n_out) - 0.5
-    if not zero_border: s = s.clamp(0, n_in - 1)                # edge pixels repeat (F.interpolate)
-    i0 = s.floor(); w1 = s - i0; w0 = 1 - w1
-    i0 = i0.long(); i1 = i0 + 1
-    w0, w1 = w0*((i0 >= 0) & (i0 < n_in)), w1*((i1 >= 0) & (i1 < n_in))    # outside the image: weight 0
-    return i0.clamp(0, n_in - 1), i1.clamp(0, n_in - 1), w0.float(), w1.float()
-
-# %% ../nbs/10_evaluate.ipynb #580dd259
-def _resize_zero_border(x:torch.Tensor, size) -> torch.Tensor:
-    "Bilinear resize of float [B,C,H,W] to `size`: half-pixel centres, no anti-aliasing, zeros outside (scikit-image mode='constant')."
-    h, w = (size, size) if isinstance(size, int) else size
-    r0, r1, a0, a1 = (t.to(x.device) for t in bilinear_taps(x.shape[-2], h, zero_border=True))
-    x = x[..., r0, :]*a0[:, None] + x[..., r1, :]*a1[:, None]                     # rows: [B,C,h,W]
-    c0, c1, b0, b1 = (t.to(x.device) for t in bilinear_taps(x.shape[-1], w, zero_border=True))
-    return x[..., c0]*b0 + x[..., c1]*b1                                          # columns: [B,C,h,w]
-
-# %% ../nbs/10_evaluate.ipynb #d616e15e
-def official_preprocess(img:torch.Tensor, # uint8 image(s) 0..255, [3,H,W] or [B,3,H,W]
-                        size=320,         # model input side (int) or (h, w); the official script uses 320
-                        ) -> torch.Tensor:
-    "Official test-time input: bilinear resize (no anti-aliasing), divide by the image's own max (0 stays 0), ImageNet mean/std."
-    if img.ndim not in (3, 4) or img.shape[-3] != 3: raise ValueError(f"official_preprocess: expected [3,H,W] or [B,3,H,W] images, got shape {tuple(img.shape)}")
-    if img.dtype != torch.uint8: raise TypeError(f"official_preprocess: expected uint8 images (0..255), got {img.dtype}")
-    x = _resize_zero_border(img[None].float() if img.ndim == 3 else img.float(), size)
-    peak = x.amax((1, 2, 3), keepdim=True)
-    x = x/torch.where(peak > 0, peak, 1)                                          # an all-black image stays all zeros
-    mean, std = (torch.tensor(v, dtype=x.dtype, device=x.device).view(1, 3, 1, 1) for v in (IMAGENET_MEAN, IMAGENET_STD))
-    x = (x - mean)/std
-    return x[0] if img.ndim == 3 else x
-
-# %% ../nbs/10_evaluate.ipynb #19699b48
-def minmax_normalize(pred:torch.Tensor) -> torch.Tensor: # maps [..., H, W] (e.g. [B,1,H,W]), any float dtype
-    "Rescale each map to 0..1 by its own min and max (the official post-processing); a constant map is returned unchanged."
-    lo, hi = pred.amin((-2, -1), keepdim=True), pred.amax((-2, -1), keepdim=True)
-    span = hi - lo
-    return torch.where(span > 0, (pred - lo)/torch.where(span > 0, span, 1), pred)
-
-# %% ../nbs/10_evaluate.ipynb #7a365b9b
-def official_postprocess(pred:torch.Tensor, # one min-max normalised map, [1,h,w] or [h,w], values 0..1
-                         size) -> np.ndarray: # (H, W) of the photo
-    "The official saved map: x255 truncated to uint8, resized to (H, W) with Pillow bilinear; uint8 [H,W]."
-    p = pred.detach().float().cpu().reshape(pred.shape[-2:]).numpy()
-    im = Image.fromarray((np.clip(p, 0, 1)*255).astype(np.uint8))
-    return np.asarray(im.resize((int(size[1]), int(size[0])), resample=Image.BILINEAR))
 
 # %% ../nbs/10_evaluate.ipynb #b8297547
 class EvalCollate:
@@ -145,7 +97,7 @@ def evaluate_metrics(model:torch.nn.Module, # eval-mode forward returns sigmoid(
                      amp:bool=False,        # float16 autocast on CUDA (same as precision fp16 there)
                      shard:bool=True,       # with torch.distributed initialised: split the images over the ranks and sum
                      precision:str='fp32',  # a U2Net's engine: 'fp32' (the plain model's maps), 'bf16' or 'fp16' (see u2net_nb.fast)
-                     backend:str='torch'):  # a U2Net's engine: 'torch' or 'onnxruntime'
+                     backend:str='auto'):   # a U2Net's engine: 'auto' (onnxruntime for fp32 on a CPU), 'torch' or 'onnxruntime'
     "Run `model` over `dataset` and return the filled `SODMetrics` (summed over ranks when distributed); the model's device and mode are restored."
     if len(dataset) == 0: raise ValueError("evaluate: the data set is empty")
     net = unwrap(model)                                         # DDP / compiled: run the plain module
@@ -172,7 +124,7 @@ def evaluate_metrics(model:torch.nn.Module, # eval-mode forward returns sigmoid(
 # %% ../nbs/10_evaluate.ipynb #18f63726
 def evaluate(model:torch.nn.Module, dataset:Dataset, batch_size:int=8, size=320, device=None,
              official_preproc:bool=False, progress:bool=True, num_workers:int=0, amp:bool=False,
-             precision:str='fp32', backend:str='torch') -> dict:
+             precision:str='fp32', backend:str='auto') -> dict:
     "Score `model` on `dataset` (SODMetrics.compute() dict); with torch.distributed, every rank gets the same dict."
     return evaluate_metrics(model, dataset, batch_size, size, device, official_preproc, progress, num_workers, amp,
                             precision=precision, backend=backend).compute()
@@ -256,7 +208,7 @@ def u2net_eval(weights:str,                  # our checkpoint, an official u2net
                n_synthetic:int=None,         # synthetic scenes when --data is not given (default: as in training, else 200)
                out:str=None,                 # save the results to FILE.json or FILE.csv
                precision:str='fp32',         # fp32 (the plain model's maps), bf16 (CPUs with native bf16, GPUs) or fp16 (GPU)
-               backend:str='torch',          # torch or onnxruntime (CPU, fp32)
+               backend:str='auto',           # auto (onnxruntime for fp32 on a CPU, else torch), torch or onnxruntime
                quiet:bool=False):            # no progress bar
     "Evaluate U^2-Net weights on a salient-object data set: print the metrics, optionally save them."
     with cli_errors('u2net_eval'):
