@@ -4,16 +4,17 @@
 
 # %% ../nbs/13_fast_cpu.ipynb #d8c6ab04
 from __future__ import annotations
-import copy, importlib.util, itertools, os, re, statistics, tempfile, time, warnings, weakref
+import copy, hashlib, importlib.util, io, itertools, os, re, statistics, time, warnings, weakref
 from pathlib import Path
 import torch
 import torch.nn as nn
-from .core import U2NetError, resolve_device
+from .core import U2NetError, atomic_write, resolve_device
 from .model import U2Net
 
 # %% auto #0
-__all__ = ['fold_bn', 'fold_batchnorm_', 'InferenceU2Net', 'optimize_for_inference', 'EngineError', 'cpu_has_bf16',
-           'check_options', 'Engine', 'engine', 'bench']
+__all__ = ['ONNX_CACHE_FILES', 'fold_bn', 'fold_batchnorm_', 'InferenceU2Net', 'optimize_for_inference', 'EngineError',
+           'cpu_has_bf16', 'check_options', 'pick_backend', 'onnx_cache_dir', 'weights_digest', 'onnx_session',
+           'Engine', 'engine', 'bench']
 
 # %% ../nbs/13_fast_cpu.ipynb #b250da69
 def fold_bn(conv:nn.Conv2d,         # convolution (with or without bias)
@@ -88,11 +89,11 @@ def cpu_has_bf16() -> bool:
 
 # %% ../nbs/13_fast_cpu.ipynb #a8c2720a
 def check_options(precision:str, # 'fp32', 'bf16' or 'fp16'
-                  backend:str,   # 'torch' or 'onnxruntime'
+                  backend:str,   # 'auto', 'torch' or 'onnxruntime'
                   device:torch.device): # where the engine runs
     "Raise an `EngineError` naming the option when `precision` and `backend` cannot run on `device` here."
     if precision not in ('fp32', 'bf16', 'fp16'): raise EngineError(f"precision must be fp32, bf16 or fp16, not {precision!r}")
-    if backend not in ('torch', 'onnxruntime'): raise EngineError(f"backend must be torch or onnxruntime, not {backend!r}")
+    if backend not in ('auto', 'torch', 'onnxruntime'): raise EngineError(f"backend must be auto, torch or onnxruntime, not {backend!r}")
     if backend == 'onnxruntime':
         if precision != 'fp32': raise EngineError(f"backend onnxruntime runs in fp32 only: for {precision} use backend torch")
         if device.type != 'cpu': raise EngineError(f"backend onnxruntime runs on the CPU: for device {device} use backend torch")
@@ -103,34 +104,110 @@ def check_options(precision:str, # 'fp32', 'bf16' or 'fp16'
     if device.type == 'cuda' and precision == 'bf16' and not torch.cuda.is_bf16_supported():
         raise EngineError(f"precision bf16: GPU {device} does not support bfloat16: use fp16")
 
-# %% ../nbs/13_fast_cpu.ipynb #8e8187ea
-def _ort_session(net:nn.Module, threads:int|None=None):
-    "An onnxruntime session running `net` (an `InferenceU2Net`) with dynamic batch and size, one thread per core."
-    import onnxruntime as ort
-    with tempfile.TemporaryDirectory() as d, warnings.catch_warnings():
+def pick_backend(backend:str, precision:str, device:torch.device) -> str:
+    "The backend an engine uses: 'auto' is onnxruntime for fp32 on a CPU where it is installed, else torch."
+    if backend != 'auto': return backend
+    cpu_fp32 = device.type == 'cpu' and precision == 'fp32'
+    return 'onnxruntime' if cpu_fp32 and importlib.util.find_spec('onnxruntime') is not None else 'torch'
+
+
+# %% ../nbs/13_fast_cpu.ipynb #1120450c
+ONNX_CACHE_FILES = 4          # the most recently used ONNX files the cache keeps
+
+def onnx_cache_dir() -> Path|None:
+    "Where engines keep their ONNX files: `$U2NET_ONNX_CACHE`, else ~/.cache/u2net_nb/onnx; None when it is 'off'."
+    v = os.environ.get('U2NET_ONNX_CACHE')
+    if v is not None and v.strip().lower() in ('', '0', 'off', 'no', 'false'): return None
+    return Path(v or Path.home()/'.cache'/'u2net_nb'/'onnx').expanduser()
+
+def weights_digest(model:nn.Module) -> str:
+    "SHA-256 (hex) of every parameter and buffer of `model`: names, dtypes, shapes and bytes (equal weights, equal digest)."
+    h = hashlib.sha256()
+    for k, v in model.state_dict().items():
+        h.update(f'{k}|{v.dtype}|{tuple(v.shape)}\n'.encode())
+        h.update(v.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy())
+    return h.hexdigest()
+
+# %% ../nbs/13_fast_cpu.ipynb #75295cf0
+def _export_folded(model:U2Net) -> bytes:
+    "The folded float32 network of `model` as an ONNX file's bytes (dynamic batch and size)."
+    net, axes, f = InferenceU2Net(model, channels_last=False).cpu().float(), {0: 'batch', 2: 'height', 3: 'width'}, io.BytesIO()
+    with warnings.catch_warnings():
         warnings.simplefilter('ignore')                    # tracer warnings about shape arithmetic
-        f, axes = Path(d)/'u2net.onnx', {0: 'batch', 2: 'height', 3: 'width'}
-        torch.onnx.export(net, (torch.rand(1, 3, 64, 64),), str(f), dynamo=False, opset_version=17, input_names=['input'],
+        torch.onnx.export(net, (torch.rand(1, 3, 64, 64),), f, dynamo=False, opset_version=17, input_names=['input'],
                           output_names=['d0'], dynamic_axes={'input': axes, 'd0': axes}, do_constant_folding=True)
-        so = ort.SessionOptions()
-        so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else (os.cpu_count() or 1)
-        so.intra_op_num_threads, so.inter_op_num_threads = threads or cores, 1
-        return ort.InferenceSession(str(f), so, providers=['CPUExecutionProvider'])
+    return f.getvalue()
+
+def _session(src, threads:int|None=None, save_to=None):
+    "An onnxruntime CPU session for an ONNX file (path) or its bytes, all graph optimisations on; `save_to`: write the optimised graph there."
+    import onnxruntime as ort
+    so = ort.SessionOptions()
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    so.intra_op_num_threads, so.inter_op_num_threads = threads or torch.get_num_threads(), 1
+    so.enable_mem_pattern = False          # its pre-planned buffers cost 170-320 MB of peak memory and gave no speed here
+    if save_to: so.optimized_model_filepath, so.log_severity_level = str(save_to), 3   # no warning that it is CPU-specific: the key says so
+    return ort.InferenceSession(src, so, providers=['CPUExecutionProvider'])
+
+def _cpu_tag() -> str:
+    "The processor features an optimised graph depends on (its NCHWc block size follows the vector width)."
+    try: flags = set(re.search(r'^flags\s*:(.*)$', Path('/proc/cpuinfo').read_text(), re.M)[1].split())
+    except (OSError, TypeError): flags = set()
+    import platform
+    return ' '.join([platform.machine(), platform.processor(), *sorted(flags & {'avx', 'avx2', 'fma', 'avx512f', 'avx512bw', 'avx512_vnni', 'avx512_bf16', 'amx_tile'})])
+
+def _cache_file(model:U2Net, folder:Path) -> Path:
+    "The cache file for `model`'s weights, optimised by this onnxruntime for this processor, exported by this PyTorch."
+    import onnxruntime as ort
+    key = f'{weights_digest(model)}|torch {torch.__version__}|onnxruntime {ort.__version__}|{_cpu_tag()}|opset 17'
+    return folder/f'u2net-{hashlib.sha256(key.encode()).hexdigest()[:32]}.onnx'
+
+def _prune(folder:Path, keep:int=ONNX_CACHE_FILES):
+    "Delete all but the `keep` most recently used ONNX files in `folder` (files vanishing meanwhile are fine)."
+    def used(p):
+        try: return p.stat().st_mtime
+        except OSError: return 0.0
+    for p in sorted(folder.glob('u2net-*.onnx'), key=used, reverse=True)[keep:]: p.unlink(missing_ok=True)
+
+# %% ../nbs/13_fast_cpu.ipynb #011b39a6
+def onnx_session(model:U2Net,       # the network (not modified)
+                 cache_dir=None,    # None: onnx_cache_dir(); False: no cache (export into memory); or a folder
+                 threads:int|None=None): # intra-op threads (default: PyTorch's)
+    "(onnxruntime session of `model`'s folded network, its cached ONNX file or None): exported and optimised once per set of weights."
+    folder = onnx_cache_dir() if cache_dir is None else Path(cache_dir).expanduser() if cache_dir else None
+    if folder is not None:
+        f = _cache_file(model, folder)
+        if f.is_file():
+            try: s = _session(str(f), threads); os.utime(f); return s, f        # mark it used
+            except Exception: pass                                              # damaged: export it again below
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            with atomic_write(f) as tmp: s = _session(_export_folded(model), threads, save_to=tmp)
+            _prune(folder)
+            return s, f
+        except OSError: pass                                                    # not writable, or the disk is full
+    return _session(_export_folded(model), threads), None
 
 # %% ../nbs/13_fast_cpu.ipynb #928a223c
 class Engine:
     "A `U2Net` prepared for inference on one device, precision and backend; call it on normalised images for `sigmoid(d0)`."
     def __init__(self, model:U2Net,        # trained network (not modified, not kept)
                  precision:str='fp32',     # 'fp32', 'bf16' (native CPU support or GPU) or 'fp16' (GPU)
-                 backend:str='torch',      # 'torch' or 'onnxruntime' (CPU, fp32)
-                 device=None):             # where to run (default: the model's device)
+                 backend:str='auto',       # 'auto' (onnxruntime for fp32 on a CPU, else torch), 'torch' or 'onnxruntime'
+                 device=None,              # where to run (default: the model's device)
+                 cache_dir=None):          # onnxruntime's ONNX files: None (onnx_cache_dir()), False (none) or a folder
         if not isinstance(model, U2Net): raise TypeError(f"Engine expects a U2Net, got {type(model).__name__}")
         self.device = resolve_device(device) if device is not None else next(model.parameters()).device
         check_options(precision, backend, self.device)
-        self.precision, self.backend, self.session = precision, backend, None
+        self.precision, self.backend = precision, pick_backend(backend, precision, self.device)
+        self.session = self.onnx_file = None
+        if self.backend == 'onnxruntime':
+            sess, f, d = _onnx_engine(model, cache_dir)
+            if d <= 1e-5 or backend == 'onnxruntime':     # 'auto' keeps it only when it gives the plain model's map
+                self.session, self.onnx_file, self.net, self.probe_diff = sess, f, None, d
+                self.path = 'BatchNorm folded, ' + ('cached ONNX file' if f else 'ONNX in memory')
+                return
+            self.backend = 'torch'
         self.net, self.path, self.probe_diff = _prepare(model, self.device, self.device.type == 'cpu' or precision != 'fp32')
-        if backend == 'onnxruntime': self.session, self.net = _ort_session(self.net.cpu()), None
     def __repr__(self): return f"Engine({self.path}, {self.precision}, {self.backend}, {self.device})"
 
 # %% ../nbs/13_fast_cpu.ipynb #47863451
@@ -150,6 +227,12 @@ def _prepare(model:U2Net, device, channels_last:bool=True) -> tuple[nn.Module, s
     if d <= 1e-5: return fast, 'BatchNorm folded' + (', channels-last' if channels_last else ''), d
     plain = copy.deepcopy(model).to(device).eval().requires_grad_(False)
     return plain, 'plain (folding changed the probe map)', 0.0
+
+def _onnx_engine(model:U2Net, cache_dir) -> tuple:
+    "(onnxruntime session of `model`, its cached file or None, largest probe difference from the plain model's map)."
+    x, ref = _probe(model, torch.device('cpu'))
+    sess, f = onnx_session(model, cache_dir)
+    return sess, f, float((torch.from_numpy(sess.run(None, {'input': x.numpy()})[0]) - ref).abs().max())
 
 # %% ../nbs/13_fast_cpu.ipynb #2d5fab30
 @torch.inference_mode()
@@ -175,7 +258,7 @@ def _weights_key(model:nn.Module) -> tuple:
 
 def engine(model,                      # a U2Net (or an Engine, returned as it is)
            precision:str='fp32',       # 'fp32', 'bf16' or 'fp16' (see Engine)
-           backend:str='torch',        # 'torch' or 'onnxruntime'
+           backend:str='auto',         # 'auto', 'torch' or 'onnxruntime' (see Engine)
            device=None) -> Engine:     # default: the model's device
     "The cached `Engine` for `model` with these options, rebuilt when the model's weights have changed."
     if isinstance(model, Engine): return model

@@ -19,7 +19,7 @@ from .core import U2NetError, DiskFullError, atomic_write, cli_errors, resolve_d
 from .weights import CheckpointError, load_model
 from .fast import Engine, check_options, engine
 from .samples import sample_names, sample_path
-from .evaluate import bilinear_taps, minmax_normalize, official_postprocess, official_preprocess
+from .official import bilinear_taps, minmax_normalize, official_postprocess, official_preprocess
 
 # %% auto #0
 __all__ = ['resize_u8', 'load_u8', 'read_resized', 'model_input', 'predict_iter', 'predict', 'to_uint8', 'cutout', 'composite',
@@ -156,7 +156,7 @@ def predict_iter(model:U2Net|Engine,       # a U2Net (run through its cached eng
                  workers:int=2,            # photo-reading threads (0: read in this thread)
                  errors:str='raise',       # 'raise' on an unreadable photo, or 'return' its ImageReadError in its place
                  precision:str='fp32',     # 'fp32' (maps equal the plain model's), 'bf16' (CPUs with native bf16, GPUs) or 'fp16' (GPU)
-                 backend:str='torch'):     # 'torch' or 'onnxruntime' (CPU, fp32)
+                 backend:str='auto'):      # 'auto' (onnxruntime for fp32 on a CPU, else torch), 'torch' or 'onnxruntime'
     "Yield a saliency map float32 [1,H,W] in 0..1 (CPU) at each photo's own size, in input order, batched."
     if errors not in ('raise', 'return'): raise ValueError(f"errors must be 'raise' or 'return', got {errors!r}")
     if batch_size is not None and batch_size < 1: raise ValueError(f"batch_size must be >= 1, got {batch_size}")
@@ -336,6 +336,19 @@ def _render(mode, src, m, background):
     if mode == 'map': return Image.fromarray(to_uint8(m[0]).numpy(), 'L')
     return cutout(src, m) if mode == 'cutout' else composite(src, m, background)
 
+def _save_output(mode, src, m, background, out:Path, png_level:int):
+    "Render the output of photo `src` with map `m` (or raise the error that took its place) and write it atomically."
+    if isinstance(m, Exception): raise m
+    save_atomic(_render(mode, src, m, background), out, **({'compress_level': png_level} if out.suffix.lower() == '.png' else {}))
+
+def _outcome(src, job) -> int:
+    "1 (and one line on stderr) if writing the output of `src` failed, else 0; a full disk stops the run."
+    try: job.result()
+    except DiskFullError: raise                                                  # stops the run: exit 2
+    except (ImageReadError, OSError, ValueError) as e:
+        tqdm.write(f"u2net_predict: skipped {src}: {str(e).removeprefix(f'{src}: ')}", file=sys.stderr); return 1
+    return 0
+
 # %% ../nbs/11_predict.ipynb #73f6107d
 def _check_args(mode, ext, size, batch_size, files, outs):
     "Refuse bad options before any work (one clear line each)."
@@ -374,7 +387,7 @@ def u2net_predict(weights:str,                                                  
                   recursive:store_true=False,                                    # include sub-folders of folder inputs
                   workers:int=2,                                                 # photo-reading threads
                   precision:Param("fp32 (maps equal the plain model's), bf16 (CPUs with native bf16, GPUs) or fp16 (GPU)", str)='fp32',
-                  backend:Param("torch or onnxruntime (CPU, fp32)", str)='torch',
+                  backend:Param("auto (onnxruntime for fp32 on a CPU, else torch), torch or onnxruntime", str)='auto',
                   png_level:int=1,                                               # PNG compression 0-9: 1 is fast, 6 makes files ~13% smaller, 3.5x slower
                   quiet:store_true=False):                                       # no progress bar or summary
     "Write saliency maps, cut-outs or composites for photos; exit status 1 if any photo failed, 2 if the run cannot start."
@@ -399,12 +412,11 @@ def u2net_predict(weights:str,                                                  
         for s, why in problems: print(f"u2net_predict: skipped {s}: {why}", file=sys.stderr)
         maps = predict_iter(net, files, size=size, batch_size=batch_size, official=official, threshold=threshold,
                             progress=not quiet and len(files) > 1, workers=workers, errors='return')
-        for f, o, m in zip(files, outs, maps):
-            try:
-                if isinstance(m, Exception): raise m
-                save_atomic(_render(mode, f, m, bg), o, **({'compress_level': png_level} if o.suffix.lower() == '.png' else {}))
-            except DiskFullError: raise                                          # stops the run: exit 2
-            except (ImageReadError, OSError, ValueError) as e:
-                failed += 1; tqdm.write(f"u2net_predict: skipped {f}: {str(e).removeprefix(f'{f}: ')}", file=sys.stderr)
+        with ThreadPoolExecutor(1) as writer:                                    # photo k is written while the network runs k+1
+            pending = None
+            for f, o, m in zip(files, outs, maps):
+                if pending: failed += _outcome(*pending)                         # at most one output waits to be written
+                pending = (f, writer.submit(_save_output, mode, f, m, bg, o, png_level))
+            if pending: failed += _outcome(*pending)
         if not quiet: print(f"u2net_predict: wrote {len(files) - failed + len(problems)} of {len(files)} files to {out}" + (f"; {failed} failed" if failed else ''))
         return 1 if failed else 0

@@ -374,8 +374,8 @@ def plot_predictions(model:nn.Module, dataset, size:int=320, n:int=4, path=None,
 # %% ../nbs/08_train.ipynb #d09065a4
 def _evaluate(model, dataset, size, device, batch_size=16, amp=False):
     "(metrics dict, SODMetrics) for `model` on `dataset` (distributed-aware)."
-    m = evaluate_metrics(unwrap(model), dataset, batch_size=batch_size, size=size, device=device, progress=False,
-                         amp=amp and torch.device(device).type == 'cuda')
+    m = evaluate_metrics(unwrap(model), dataset, batch_size=batch_size, size=size, device=device, progress=False,   # weights change
+                         amp=amp and torch.device(device).type == 'cuda', backend='torch')       # every epoch: no ONNX export
     return m.compute(), m
 
 # %% ../nbs/08_train.ipynb #bb765391
