@@ -129,13 +129,15 @@ def weights_digest(model:nn.Module) -> str:
     return h.hexdigest()
 
 # %% ../nbs/13_fast_cpu.ipynb #75295cf0
-def _export_folded(model:U2Net) -> bytes:
-    "The folded float32 network of `model` as an ONNX file's bytes (dynamic batch and size)."
-    net, axes, f = InferenceU2Net(model, channels_last=False).cpu().float(), {0: 'batch', 2: 'height', 3: 'width'}, io.BytesIO()
+def _export_folded(model:U2Net, shape:tuple|None=None) -> bytes:
+    "The folded float32 network of `model` as an ONNX file's bytes: for inputs [b, 3, h, w] of `shape` (b, h, w) only, or any."
+    net, f = InferenceU2Net(model, channels_last=False).cpu().float(), io.BytesIO()
+    b, h, w = shape or (1, 64, 64)
+    axes = None if shape else {n: {0: 'batch', 2: 'height', 3: 'width'} for n in ('input', 'd0')}
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')                    # tracer warnings about shape arithmetic
-        torch.onnx.export(net, (torch.rand(1, 3, 64, 64),), f, dynamo=False, opset_version=17, input_names=['input'],
-                          output_names=['d0'], dynamic_axes={'input': axes, 'd0': axes}, do_constant_folding=True)
+        torch.onnx.export(net, (torch.rand(b, 3, h, w),), f, dynamo=False, opset_version=17, input_names=['input'],
+                          output_names=['d0'], dynamic_axes=axes, do_constant_folding=True)
     return f.getvalue()
 
 def _session(src, threads:int|None=None, save_to=None):
@@ -155,10 +157,10 @@ def _cpu_tag() -> str:
     import platform
     return ' '.join([platform.machine(), platform.processor(), *sorted(flags & {'avx', 'avx2', 'fma', 'avx512f', 'avx512bw', 'avx512_vnni', 'avx512_bf16', 'amx_tile'})])
 
-def _cache_file(model:U2Net, folder:Path) -> Path:
-    "The cache file for `model`'s weights, optimised by this onnxruntime for this processor, exported by this PyTorch."
+def _cache_file(model:U2Net, folder:Path, shape:tuple|None=None) -> Path:
+    "The cache file for `model`'s weights and input `shape`, optimised by this onnxruntime for this processor, exported by this PyTorch."
     import onnxruntime as ort
-    key = f'{weights_digest(model)}|torch {torch.__version__}|onnxruntime {ort.__version__}|{_cpu_tag()}|opset 17'
+    key = f'{weights_digest(model)}|torch {torch.__version__}|onnxruntime {ort.__version__}|{_cpu_tag()}|opset 17|input {shape}'
     return folder/f'u2net-{hashlib.sha256(key.encode()).hexdigest()[:32]}.onnx'
 
 def _prune(folder:Path, keep:int=ONNX_CACHE_FILES):
@@ -171,21 +173,23 @@ def _prune(folder:Path, keep:int=ONNX_CACHE_FILES):
 # %% ../nbs/13_fast_cpu.ipynb #011b39a6
 def onnx_session(model:U2Net,       # the network (not modified)
                  cache_dir=None,    # None: onnx_cache_dir(); False: no cache (export into memory); or a folder
-                 threads:int|None=None): # intra-op threads (default: PyTorch's)
-    "(onnxruntime session of `model`'s folded network, its cached ONNX file or None): exported and optimised once per set of weights."
+                 threads:int|None=None, # intra-op threads (default: PyTorch's)
+                 input_shape:tuple|None=None): # (batch, h, w): a graph for that input shape only (faster), None: any shape
+    "(onnxruntime session of `model`'s folded network, its cached ONNX file or None, whether it was exported now)."
     folder = onnx_cache_dir() if cache_dir is None else Path(cache_dir).expanduser() if cache_dir else None
+    shape = tuple(int(v) for v in input_shape) if input_shape else None
     if folder is not None:
-        f = _cache_file(model, folder)
+        f = _cache_file(model, folder, shape)
         if f.is_file():
-            try: s = _session(str(f), threads); os.utime(f); return s, f        # mark it used
+            try: s = _session(str(f), threads); os.utime(f); return s, f, False  # mark it used
             except Exception: pass                                              # damaged: export it again below
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            with atomic_write(f) as tmp: s = _session(_export_folded(model), threads, save_to=tmp)
+            with atomic_write(f) as tmp: s = _session(_export_folded(model, shape), threads, save_to=tmp)
             _prune(folder)
-            return s, f
+            return s, f, True
         except OSError: pass                                                    # not writable, or the disk is full
-    return _session(_export_folded(model), threads), None
+    return _session(_export_folded(model, shape), threads), None, True
 
 # %% ../nbs/13_fast_cpu.ipynb #928a223c
 class Engine:
@@ -194,26 +198,30 @@ class Engine:
                  precision:str='fp32',     # 'fp32', 'bf16' (native CPU support or GPU) or 'fp16' (GPU)
                  backend:str='auto',       # 'auto' (onnxruntime for fp32 on a CPU, else torch), 'torch' or 'onnxruntime'
                  device=None,              # where to run (default: the model's device)
-                 cache_dir=None):          # onnxruntime's ONNX files: None (onnx_cache_dir()), False (none) or a folder
+                 cache_dir=None,           # onnxruntime's ONNX files: None (onnx_cache_dir()), False (none) or a folder
+                 input_shape=None):        # onnxruntime: (batch, h, w) to run only inputs [batch, 3, h, w] (faster), None: any
         if not isinstance(model, U2Net): raise TypeError(f"Engine expects a U2Net, got {type(model).__name__}")
         self.device = resolve_device(device) if device is not None else next(model.parameters()).device
         check_options(precision, backend, self.device)
         self.precision, self.backend = precision, pick_backend(backend, precision, self.device)
-        self.session = self.onnx_file = None
+        self.session = self.onnx_file = self.input_shape = None
         if self.backend == 'onnxruntime':
-            sess, f, d = _onnx_engine(model, cache_dir)
-            if d <= 1e-5 or backend == 'onnxruntime':     # 'auto' keeps it only when it gives the plain model's map
-                self.session, self.onnx_file, self.net, self.probe_diff = sess, f, None, d
-                self.path = 'BatchNorm folded, ' + ('cached ONNX file' if f else 'ONNX in memory')
+            shape = tuple(int(v) for v in input_shape) if input_shape else None
+            sess, f, d = _onnx_engine(model, cache_dir, shape)
+            if f is not None and d is not None and d > 1e-5: f.unlink(missing_ok=True)   # never cache a graph that changes the map
+            if d is None or d <= 1e-5 or backend == 'onnxruntime':   # 'auto' keeps it only when it gives the plain model's map
+                self.session, self.onnx_file, self.net, self.probe_diff, self.input_shape = sess, f, None, d, shape
+                self.path = 'BatchNorm folded, ' + ('cached ONNX file' if f else 'ONNX in memory') + (f' for [{shape[0]}, 3, {shape[1]}, {shape[2]}]' if shape else '')
                 return
             self.backend = 'torch'
         self.net, self.path, self.probe_diff = _prepare(model, self.device, self.device.type == 'cpu' or precision != 'fp32')
     def __repr__(self): return f"Engine({self.path}, {self.precision}, {self.backend}, {self.device})"
 
 # %% ../nbs/13_fast_cpu.ipynb #47863451
-def _probe(model:nn.Module, device) -> tuple[torch.Tensor, torch.Tensor]:
-    "(a fixed probe batch on `device`, the eval-mode map of `model` for it); the model's mode is restored."
-    x = torch.randn(1, 3, 32, 32, generator=torch.Generator().manual_seed(0)).to(device)   # small: preparing stays quick
+def _probe(model:nn.Module, device, shape:tuple|None=None) -> tuple[torch.Tensor, torch.Tensor]:
+    "(a fixed probe batch [b, 3, h, w] of `shape` (b, h, w) on `device`, the eval-mode map of `model` for it); the model's mode is restored."
+    b, h, w = shape or (1, 32, 32)                                                     # small by default: preparing stays quick
+    x = torch.randn(b, 3, h, w, generator=torch.Generator().manual_seed(0)).to(device)
     was = model.training
     try:
         with torch.inference_mode(): return x, model.eval()(x.to(next(model.parameters()).device)).float().to(device)
@@ -228,10 +236,11 @@ def _prepare(model:U2Net, device, channels_last:bool=True) -> tuple[nn.Module, s
     plain = copy.deepcopy(model).to(device).eval().requires_grad_(False)
     return plain, 'plain (folding changed the probe map)', 0.0
 
-def _onnx_engine(model:U2Net, cache_dir) -> tuple:
-    "(onnxruntime session of `model`, its cached file or None, largest probe difference from the plain model's map)."
-    x, ref = _probe(model, torch.device('cpu'))
-    sess, f = onnx_session(model, cache_dir)
+def _onnx_engine(model:U2Net, cache_dir, shape=None) -> tuple:
+    "(onnxruntime session of `model`, its cached file or None, largest probe difference from the plain model's map or None)."
+    sess, f, new = onnx_session(model, cache_dir, input_shape=shape)
+    if not new: return sess, f, None                       # a cached file was checked against the plain model when it was made
+    x, ref = _probe(model, torch.device('cpu'), shape)
     return sess, f, float((torch.from_numpy(sess.run(None, {'input': x.numpy()})[0]) - ref).abs().max())
 
 # %% ../nbs/13_fast_cpu.ipynb #2d5fab30
@@ -239,6 +248,9 @@ def _onnx_engine(model:U2Net, cache_dir) -> tuple:
 def _engine_call(self:Engine, x:torch.Tensor) -> torch.Tensor:
     "`sigmoid(d0)` float32 [bs, 1, h, w] on the engine's device for normalised images `x` [bs, 3, h, w]."
     if x.ndim != 4 or x.shape[1] != 3: raise ValueError(f"Engine expects a batch [bs, 3, h, w], got {tuple(x.shape)}")
+    if self.input_shape and (x.shape[0], *x.shape[2:]) != self.input_shape:
+        b, h, w = self.input_shape
+        raise ValueError(f"this Engine was built for inputs [{b}, 3, {h}, {w}] only (input_shape), got {list(x.shape)}")
     if self.session is not None:
         a = x.detach().cpu().float().contiguous().numpy()
         return torch.from_numpy(self.session.run(None, {'input': a})[0])
@@ -259,13 +271,15 @@ def _weights_key(model:nn.Module) -> tuple:
 def engine(model,                      # a U2Net (or an Engine, returned as it is)
            precision:str='fp32',       # 'fp32', 'bf16' or 'fp16' (see Engine)
            backend:str='auto',         # 'auto', 'torch' or 'onnxruntime' (see Engine)
-           device=None) -> Engine:     # default: the model's device
+           device=None,                # default: the model's device
+           input_shape=None) -> Engine:# (batch, h, w) or None (see Engine)
     "The cached `Engine` for `model` with these options, rebuilt when the model's weights have changed."
     if isinstance(model, Engine): return model
     if not isinstance(model, U2Net): raise TypeError(f"engine expects a U2Net, got {type(model).__name__}")
     dev = resolve_device(device) if device is not None else next(model.parameters()).device
-    per, opts, key = _ENGINES.setdefault(model, {}), (precision, backend, str(dev)), _weights_key(model)
-    if opts not in per or per[opts][0] != key: per[opts] = (key, Engine(model, precision, backend, dev))
+    shape = tuple(int(v) for v in input_shape) if input_shape else None
+    per, opts, key = _ENGINES.setdefault(model, {}), (precision, backend, str(dev), shape), _weights_key(model)
+    if opts not in per or per[opts][0] != key: per[opts] = (key, Engine(model, precision, backend, dev, input_shape=shape))
     return per[opts][1]
 
 # %% ../nbs/13_fast_cpu.ipynb #02f62b39

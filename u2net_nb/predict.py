@@ -144,6 +144,16 @@ def _run_batch(model, loaded, device, official, threshold):
             maps[i] = (m > threshold).float() if threshold is not None else m
     return [maps.get(i, r) for i, r in enumerate(loaded)]
 
+# %% ../nbs/11_predict.ipynb #de3f3391
+def _device_of(model, device=None) -> torch.device:
+    "Where `model` (a U2Net or an Engine) runs: `device` if given, else its own device."
+    if device is not None: return resolve_device(device)
+    return model.device if isinstance(model, Engine) else next(model.parameters()).device
+
+def _one_photo_shape(model, batch_size, size, device=None):
+    "The engine's input shape (1, h, w) when one photo runs per forward pass on a CPU (its default: a faster onnxruntime graph), else None."
+    return (1, *_hw(size)) if (batch_size or 1) == 1 and _device_of(model, device).type == 'cpu' else None
+
 # %% ../nbs/11_predict.ipynb #5fe362d2
 def predict_iter(model:U2Net|Engine,       # a U2Net (run through its cached engine; the model itself is not changed) or an Engine
                  images,                   # a path, PIL image or uint8 tensor [3,H,W], or an iterable of them (mixed is fine)
@@ -160,8 +170,8 @@ def predict_iter(model:U2Net|Engine,       # a U2Net (run through its cached eng
     "Yield a saliency map float32 [1,H,W] in 0..1 (CPU) at each photo's own size, in input order, batched."
     if errors not in ('raise', 'return'): raise ValueError(f"errors must be 'raise' or 'return', got {errors!r}")
     if batch_size is not None and batch_size < 1: raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-    eng, images = engine(model, precision, backend, device), _as_items(images)
-    batch_size = batch_size or (1 if eng.device.type == 'cpu' else 8)
+    batch_size = batch_size or (1 if _device_of(model, device).type == 'cpu' else 8)
+    eng, images = engine(model, precision, backend, device, _one_photo_shape(model, batch_size, size, device)), _as_items(images)
     load = _loader(size, official)
     pool = ThreadPoolExecutor(workers) if workers > 0 else None
     submit = (lambda c: [pool.submit(load, s) for s in c]) if pool else (lambda c: c)
@@ -398,11 +408,11 @@ def u2net_predict(weights:str,                                                  
         if not 0 <= png_level <= 9: raise U2NetError(f"--png_level must be 0..9, not {png_level}")
         check_options(precision, backend, resolve_device(device))
         net, cfg = load_model(weights, model, resolve_device(device), with_config=True)
-        net = Engine(net, precision, backend)                                    # the loaded model itself is not kept
         if size is None and cfg and cfg.get('size'):
             size = cfg['size']
             if not quiet: print(f"u2net_predict: input size {size} px, as in the checkpoint's training run (--size to change)")
         size = size or 320
+        net = Engine(net, precision, backend, input_shape=_one_photo_shape(net, batch_size, size))   # the model itself is not kept
         bg = None
         if mode == 'composite':                                                  # read or parse the background once
             try: bg = _rgb(background) if os.path.exists(background) else ImageColor.getrgb(background)
