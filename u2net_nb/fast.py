@@ -43,22 +43,24 @@ def fold_batchnorm_(model:nn.Module) -> nn.Module:
     return model
 
 class InferenceU2Net(nn.Module):
-    "Eval-only copy of a `U2Net` with BatchNorm folded and optional channels-last layout; returns `sigmoid(d0)`."
+    "Eval-only copy of a `U2Net` with BatchNorm folded and optional channels-last layout; returns `sigmoid(d0)` (or all seven maps)."
     def __init__(self, model:U2Net,             # trained network (not modified)
-                 channels_last:bool=True):      # NHWC weights and activations (faster CPU convolutions)
+                 channels_last:bool=True,       # NHWC weights and activations (faster CPU convolutions)
+                 side_outputs:bool=False):      # return [bs, 7, h, w]: d0 and the side maps d1..d6
         super().__init__()
         if not isinstance(model, U2Net): raise TypeError(f"expected a U2Net, got {type(model).__name__}")
         self.net = fold_batchnorm_(copy.deepcopy(model).eval()).requires_grad_(False)
-        self.channels_last = channels_last
+        self.channels_last, self.side_outputs = channels_last, side_outputs
         if channels_last: self.net = self.net.to(memory_format=torch.channels_last)
         super().train(False)
 
 # %% ../nbs/13_fast_cpu.ipynb #899b283e
 def _inference_forward(self:InferenceU2Net, x:torch.Tensor) -> torch.Tensor:
-    "`sigmoid(d0)` [bs, 1, h, w] (NCHW-contiguous) for normalised images `x` [bs, 3, h, w]."
+    "`sigmoid(d0)` [bs, 1, h, w], or the seven maps [bs, 7, h, w] (NCHW-contiguous), for normalised images `x` [bs, 3, h, w]."
     if x.ndim != 4 or x.shape[1] != 3: raise ValueError(f"InferenceU2Net expects a batch [bs, 3, h, w], got {tuple(x.shape)}")
     if self.channels_last: x = x.contiguous(memory_format=torch.channels_last)
-    return torch.sigmoid(self.net._logits(x)[0]).contiguous()
+    outs = self.net._logits(x)
+    return torch.sigmoid(torch.cat(outs, 1) if self.side_outputs else outs[0]).contiguous()
 
 def _inference_train(self:InferenceU2Net, mode:bool=True):
     "Only `train(False)` is allowed: the BatchNorm layers are folded."
@@ -129,9 +131,9 @@ def weights_digest(model:nn.Module) -> str:
     return h.hexdigest()
 
 # %% ../nbs/13_fast_cpu.ipynb #75295cf0
-def _export_folded(model:U2Net, shape:tuple|None=None) -> bytes:
+def _export_folded(model:U2Net, shape:tuple|None=None, side_outputs:bool=False) -> bytes:
     "The folded float32 network of `model` as an ONNX file's bytes: for inputs [b, 3, h, w] of `shape` (b, h, w) only, or any."
-    net, f = InferenceU2Net(model, channels_last=False).cpu().float(), io.BytesIO()
+    net, f = InferenceU2Net(model, channels_last=False, side_outputs=side_outputs).cpu().float(), io.BytesIO()
     b, h, w = shape or (1, 64, 64)
     axes = None if shape else {n: {0: 'batch', 2: 'height', 3: 'width'} for n in ('input', 'd0')}
     with warnings.catch_warnings():
@@ -157,10 +159,10 @@ def _cpu_tag() -> str:
     import platform
     return ' '.join([platform.machine(), platform.processor(), *sorted(flags & {'avx', 'avx2', 'fma', 'avx512f', 'avx512bw', 'avx512_vnni', 'avx512_bf16', 'amx_tile'})])
 
-def _cache_file(model:U2Net, folder:Path, shape:tuple|None=None) -> Path:
+def _cache_file(model:U2Net, folder:Path, shape:tuple|None=None, side_outputs:bool=False) -> Path:
     "The cache file for `model`'s weights and input `shape`, optimised by this onnxruntime for this processor, exported by this PyTorch."
     import onnxruntime as ort
-    key = f'{weights_digest(model)}|torch {torch.__version__}|onnxruntime {ort.__version__}|{_cpu_tag()}|opset 17|input {shape}'
+    key = f'{weights_digest(model)}|torch {torch.__version__}|onnxruntime {ort.__version__}|{_cpu_tag()}|opset 17|input {shape}|maps {7 if side_outputs else 1}'
     return folder/f'u2net-{hashlib.sha256(key.encode()).hexdigest()[:32]}.onnx'
 
 def _prune(folder:Path, keep:int=ONNX_CACHE_FILES):
@@ -174,22 +176,23 @@ def _prune(folder:Path, keep:int=ONNX_CACHE_FILES):
 def onnx_session(model:U2Net,       # the network (not modified)
                  cache_dir=None,    # None: onnx_cache_dir(); False: no cache (export into memory); or a folder
                  threads:int|None=None, # intra-op threads (default: PyTorch's)
-                 input_shape:tuple|None=None): # (batch, h, w): a graph for that input shape only (faster), None: any shape
+                 input_shape:tuple|None=None, # (batch, h, w): a graph for that input shape only (faster), None: any shape
+                 side_outputs:bool=False): # output all seven maps [bs, 7, h, w] instead of d0
     "(onnxruntime session of `model`'s folded network, its cached ONNX file or None, whether it was exported now)."
     folder = onnx_cache_dir() if cache_dir is None else Path(cache_dir).expanduser() if cache_dir else None
     shape = tuple(int(v) for v in input_shape) if input_shape else None
     if folder is not None:
-        f = _cache_file(model, folder, shape)
+        f = _cache_file(model, folder, shape, side_outputs)
         if f.is_file():
             try: s = _session(str(f), threads); os.utime(f); return s, f, False  # mark it used
             except Exception: pass                                              # damaged: export it again below
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            with atomic_write(f) as tmp: s = _session(_export_folded(model, shape), threads, save_to=tmp)
+            with atomic_write(f) as tmp: s = _session(_export_folded(model, shape, side_outputs), threads, save_to=tmp)
             _prune(folder)
             return s, f, True
         except OSError: pass                                                    # not writable, or the disk is full
-    return _session(_export_folded(model, shape), threads), None, True
+    return _session(_export_folded(model, shape, side_outputs), threads), None, True
 
 # %% ../nbs/13_fast_cpu.ipynb #928a223c
 class Engine:
@@ -199,54 +202,58 @@ class Engine:
                  backend:str='auto',       # 'auto' (onnxruntime for fp32 on a CPU, else torch), 'torch' or 'onnxruntime'
                  device=None,              # where to run (default: the model's device)
                  cache_dir=None,           # onnxruntime's ONNX files: None (onnx_cache_dir()), False (none) or a folder
-                 input_shape=None):        # onnxruntime: (batch, h, w) to run only inputs [batch, 3, h, w] (faster), None: any
+                 input_shape=None,         # onnxruntime: (batch, h, w) to run only inputs [batch, 3, h, w] (faster), None: any
+                 side_outputs:bool=False): # return all seven maps [bs, 7, h, w] (d0, d1, ..., d6) instead of d0 [bs, 1, h, w]
         if not isinstance(model, U2Net): raise TypeError(f"Engine expects a U2Net, got {type(model).__name__}")
         self.device = resolve_device(device) if device is not None else next(model.parameters()).device
         check_options(precision, backend, self.device)
         self.precision, self.backend = precision, pick_backend(backend, precision, self.device)
         self.session = self.onnx_file = self.input_shape = None
+        self.side_outputs = side_outputs
         if self.backend == 'onnxruntime':
             shape = tuple(int(v) for v in input_shape) if input_shape else None
-            sess, f, d = _onnx_engine(model, cache_dir, shape)
+            sess, f, d = _onnx_engine(model, cache_dir, shape, side_outputs)
             if f is not None and d is not None and d > 1e-5: f.unlink(missing_ok=True)   # never cache a graph that changes the map
             if d is None or d <= 1e-5 or backend == 'onnxruntime':   # 'auto' keeps it only when it gives the plain model's map
                 self.session, self.onnx_file, self.net, self.probe_diff, self.input_shape = sess, f, None, d, shape
                 self.path = 'BatchNorm folded, ' + ('cached ONNX file' if f else 'ONNX in memory') + (f' for [{shape[0]}, 3, {shape[1]}, {shape[2]}]' if shape else '')
                 return
             self.backend = 'torch'
-        self.net, self.path, self.probe_diff = _prepare(model, self.device, self.device.type == 'cpu' or precision != 'fp32')
+        self.net, self.path, self.probe_diff = _prepare(model, self.device, self.device.type == 'cpu' or precision != 'fp32', side_outputs)
     def __repr__(self): return f"Engine({self.path}, {self.precision}, {self.backend}, {self.device})"
 
 # %% ../nbs/13_fast_cpu.ipynb #47863451
-def _probe(model:nn.Module, device, shape:tuple|None=None) -> tuple[torch.Tensor, torch.Tensor]:
+def _probe(model:nn.Module, device, shape:tuple|None=None, side_outputs:bool=False) -> tuple[torch.Tensor, torch.Tensor]:
     "(a fixed probe batch [b, 3, h, w] of `shape` (b, h, w) on `device`, the eval-mode map of `model` for it); the model's mode is restored."
     b, h, w = shape or (1, 32, 32)                                                     # small by default: preparing stays quick
     x = torch.randn(b, 3, h, w, generator=torch.Generator().manual_seed(0)).to(device)
     was = model.training
     try:
-        with torch.inference_mode(): return x, model.eval()(x.to(next(model.parameters()).device)).float().to(device)
+        with torch.inference_mode():
+            xm = x.to(next(model.parameters()).device)
+            return x, (torch.cat(model.eval().all_outputs(xm), 1) if side_outputs else model.eval()(xm)).float().to(device)
     finally: model.train(was)
 
-def _prepare(model:U2Net, device, channels_last:bool=True) -> tuple[nn.Module, str, float]:
+def _prepare(model:U2Net, device, channels_last:bool=True, side_outputs:bool=False) -> tuple[nn.Module, str, float]:
     "(inference network on `device`, its name, probe difference): BatchNorm folded (+ channels-last) unless that changes the map."
-    x, ref = _probe(model, device)
-    fast = InferenceU2Net(model, channels_last).to(device)
+    x, ref = _probe(model, device, None, side_outputs)
+    fast = InferenceU2Net(model, channels_last, side_outputs).to(device)
     with torch.inference_mode(): d = float((fast(x) - ref).abs().max())
     if d <= 1e-5: return fast, 'BatchNorm folded' + (', channels-last' if channels_last else ''), d
     plain = copy.deepcopy(model).to(device).eval().requires_grad_(False)
     return plain, 'plain (folding changed the probe map)', 0.0
 
-def _onnx_engine(model:U2Net, cache_dir, shape=None) -> tuple:
+def _onnx_engine(model:U2Net, cache_dir, shape=None, side_outputs:bool=False) -> tuple:
     "(onnxruntime session of `model`, its cached file or None, largest probe difference from the plain model's map or None)."
-    sess, f, new = onnx_session(model, cache_dir, input_shape=shape)
+    sess, f, new = onnx_session(model, cache_dir, input_shape=shape, side_outputs=side_outputs)
     if not new: return sess, f, None                       # a cached file was checked against the plain model when it was made
-    x, ref = _probe(model, torch.device('cpu'), shape)
+    x, ref = _probe(model, torch.device('cpu'), shape, side_outputs)
     return sess, f, float((torch.from_numpy(sess.run(None, {'input': x.numpy()})[0]) - ref).abs().max())
 
 # %% ../nbs/13_fast_cpu.ipynb #2d5fab30
 @torch.inference_mode()
 def _engine_call(self:Engine, x:torch.Tensor) -> torch.Tensor:
-    "`sigmoid(d0)` float32 [bs, 1, h, w] on the engine's device for normalised images `x` [bs, 3, h, w]."
+    "`sigmoid(d0)` float32 [bs, 1, h, w] (or all seven maps [bs, 7, h, w]) on the engine's device for normalised images `x` [bs, 3, h, w]."
     if x.ndim != 4 or x.shape[1] != 3: raise ValueError(f"Engine expects a batch [bs, 3, h, w], got {tuple(x.shape)}")
     if self.input_shape and (x.shape[0], *x.shape[2:]) != self.input_shape:
         b, h, w = self.input_shape
@@ -256,7 +263,8 @@ def _engine_call(self:Engine, x:torch.Tensor) -> torch.Tensor:
         return torch.from_numpy(self.session.run(None, {'input': a})[0])
     lowp = {'bf16': torch.bfloat16, 'fp16': torch.float16}.get(self.precision)
     with torch.autocast(self.device.type, dtype=lowp or torch.float32, enabled=lowp is not None):
-        p = self.net(x.to(self.device))
+        x = x.to(self.device)
+        p = torch.cat(self.net.all_outputs(x), 1) if self.side_outputs and isinstance(self.net, U2Net) else self.net(x)
     return (p[0] if isinstance(p, (list, tuple)) else p).float()
 
 Engine.__call__ = _engine_call
@@ -272,14 +280,15 @@ def engine(model,                      # a U2Net (or an Engine, returned as it i
            precision:str='fp32',       # 'fp32', 'bf16' or 'fp16' (see Engine)
            backend:str='auto',         # 'auto', 'torch' or 'onnxruntime' (see Engine)
            device=None,                # default: the model's device
-           input_shape=None) -> Engine:# (batch, h, w) or None (see Engine)
+           input_shape=None,           # (batch, h, w) or None (see Engine)
+           side_outputs:bool=False) -> Engine: # all seven maps (see Engine)
     "The cached `Engine` for `model` with these options, rebuilt when the model's weights have changed."
     if isinstance(model, Engine): return model
     if not isinstance(model, U2Net): raise TypeError(f"engine expects a U2Net, got {type(model).__name__}")
     dev = resolve_device(device) if device is not None else next(model.parameters()).device
     shape = tuple(int(v) for v in input_shape) if input_shape else None
-    per, opts, key = _ENGINES.setdefault(model, {}), (precision, backend, str(dev), shape), _weights_key(model)
-    if opts not in per or per[opts][0] != key: per[opts] = (key, Engine(model, precision, backend, dev, input_shape=shape))
+    per, opts, key = _ENGINES.setdefault(model, {}), (precision, backend, str(dev), shape, side_outputs), _weights_key(model)
+    if opts not in per or per[opts][0] != key: per[opts] = (key, Engine(model, precision, backend, dev, input_shape=shape, side_outputs=side_outputs))
     return per[opts][1]
 
 # %% ../nbs/13_fast_cpu.ipynb #02f62b39

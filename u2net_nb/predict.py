@@ -247,11 +247,11 @@ def composite(image,                        # path, PIL image or uint8 tensor [3
 def side_maps(model:U2Net, image, size=320, display:int=320):
     "(photo uint8 [3,h,w], [d0, d1, ..., d6] maps [h,w]) with the photo shrunk to `display` pixels on its long side."
     x, (H, W) = read_resized(image, size)
-    was = model.training; model.eval()
-    try: outs = model.all_outputs(model_input(x[None].to(next(model.parameters()).device)))
-    finally: model.train(was)
+    eng = engine(model, input_shape=_one_photo_shape(model, 1, size), side_outputs=True)   # the model's cached engine
+    if not eng.side_outputs: raise ValueError("side_maps needs a U2Net, or an Engine built with side_outputs=True")
+    outs = eng(model_input(x[None]))[0]                                                   # [7, h, w] on the engine's device
     s = display/max(H, W); hw = (max(1, round(H*s)), max(1, round(W*s)))
-    maps = [F.interpolate(o.float().cpu(), size=hw, mode='bilinear', align_corners=False)[0, 0] for o in outs]
+    maps = [F.interpolate(o[None, None].float().cpu(), size=hw, mode='bilinear', align_corners=False)[0, 0] for o in outs]
     return resize_u8(load_u8(image, 2*display)[0], hw).round().to(torch.uint8), maps
 
 # %% ../nbs/11_predict.ipynb #1d0538a0
