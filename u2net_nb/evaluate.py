@@ -97,7 +97,7 @@ def evaluate_metrics(model:torch.nn.Module, # eval-mode forward returns sigmoid(
                      amp:bool=False,        # float16 autocast on CUDA (same as precision fp16 there)
                      shard:bool=True,       # with torch.distributed initialised: split the images over the ranks and sum
                      precision:str='fp32',  # a U2Net's engine: 'fp32' (the plain model's maps), 'bf16' or 'fp16' (see u2net_nb.fast)
-                     backend:str='auto'):   # a U2Net's engine: 'auto' (onnxruntime for fp32 on a CPU), 'torch' or 'onnxruntime'
+                     backend:str='auto'):   # a U2Net's engine: 'auto' (CPU: onnxruntime for fp32, openvino for bf16), 'torch', 'onnxruntime' or 'openvino'
     "Run `model` over `dataset` and return the filled `SODMetrics` (summed over ranks when distributed); the model's device and mode are restored."
     if len(dataset) == 0: raise ValueError("evaluate: the data set is empty")
     net = unwrap(model)                                         # DDP / compiled: run the plain module
@@ -208,7 +208,7 @@ def u2net_eval(weights:str,                  # our checkpoint, an official u2net
                n_synthetic:int=None,         # synthetic scenes when --data is not given (default: as in training, else 200)
                out:str=None,                 # save the results to FILE.json or FILE.csv
                precision:str='fp32',         # fp32 (the plain model's maps), bf16 (CPUs with native bf16, GPUs) or fp16 (GPU)
-               backend:str='auto',           # auto (onnxruntime for fp32 on a CPU, else torch), torch or onnxruntime
+               backend:str='auto',           # auto (CPU: onnxruntime for fp32, openvino for bf16; else torch), torch, onnxruntime or openvino
                quiet:bool=False):            # no progress bar
     "Evaluate U^2-Net weights on a salient-object data set: print the metrics, optionally save them."
     with cli_errors('u2net_eval'):

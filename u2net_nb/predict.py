@@ -4,7 +4,7 @@
 
 # %% ../nbs/11_predict.ipynb #4cc9ba49
 from __future__ import annotations
-import io, os, sys, glob, tempfile, warnings
+import collections, io, os, sys, glob, tempfile, warnings
 from pathlib import Path
 from concurrent.futures import ThreadPoolExecutor
 import numpy as np
@@ -166,7 +166,7 @@ def predict_iter(model:U2Net|Engine,       # a U2Net (run through its cached eng
                  workers:int=2,            # photo-reading threads (0: read in this thread)
                  errors:str='raise',       # 'raise' on an unreadable photo, or 'return' its ImageReadError in its place
                  precision:str='fp32',     # 'fp32' (maps equal the plain model's), 'bf16' (CPUs with native bf16, GPUs) or 'fp16' (GPU)
-                 backend:str='auto'):      # 'auto' (onnxruntime for fp32 on a CPU, else torch), 'torch' or 'onnxruntime'
+                 backend:str='auto'):      # 'auto' (CPU: onnxruntime for fp32, openvino for bf16; else torch), 'torch', 'onnxruntime' or 'openvino'
     "Yield a saliency map float32 [1,H,W] in 0..1 (CPU) at each photo's own size, in input order, batched."
     if errors not in ('raise', 'return'): raise ValueError(f"errors must be 'raise' or 'return', got {errors!r}")
     if batch_size is not None and batch_size < 1: raise ValueError(f"batch_size must be >= 1, got {batch_size}")
@@ -341,6 +341,8 @@ def save_atomic(im:Image.Image, path, **kwargs):
     with atomic_write(path) as tmp: im.save(tmp, format=fmt, **kwargs)
 
 # %% ../nbs/11_predict.ipynb #11f2b8bf
+_WRITERS = 2   # threads encoding and writing outputs (PNG encoding of big cut-outs costs as much as the network)
+
 def _render(mode, src, m, background):
     "The image to save for one photo and its map."
     if mode == 'map': return Image.fromarray(to_uint8(m[0]).numpy(), 'L')
@@ -397,7 +399,7 @@ def u2net_predict(weights:str,                                                  
                   recursive:store_true=False,                                    # include sub-folders of folder inputs
                   workers:int=2,                                                 # photo-reading threads
                   precision:Param("fp32 (maps equal the plain model's), bf16 (CPUs with native bf16, GPUs) or fp16 (GPU)", str)='fp32',
-                  backend:Param("auto (onnxruntime for fp32 on a CPU, else torch), torch or onnxruntime", str)='auto',
+                  backend:Param("auto (CPU: onnxruntime for fp32, openvino for bf16; else torch), torch, onnxruntime or openvino", str)='auto',
                   png_level:int=1,                                               # PNG compression 0-9: 1 is fast, 6 makes files ~13% smaller, 3.5x slower
                   quiet:store_true=False):                                       # no progress bar or summary
     "Write saliency maps, cut-outs or composites for photos; exit status 1 if any photo failed, 2 if the run cannot start."
@@ -422,11 +424,11 @@ def u2net_predict(weights:str,                                                  
         for s, why in problems: print(f"u2net_predict: skipped {s}: {why}", file=sys.stderr)
         maps = predict_iter(net, files, size=size, batch_size=batch_size, official=official, threshold=threshold,
                             progress=not quiet and len(files) > 1, workers=workers, errors='return')
-        with ThreadPoolExecutor(1) as writer:                                    # photo k is written while the network runs k+1
-            pending = None
+        with ThreadPoolExecutor(_WRITERS) as writer:                              # photos k-1 and k are written while the network runs k+1
+            pending = collections.deque()
             for f, o, m in zip(files, outs, maps):
-                if pending: failed += _outcome(*pending)                         # at most one output waits to be written
-                pending = (f, writer.submit(_save_output, mode, f, m, bg, o, png_level))
-            if pending: failed += _outcome(*pending)
+                if len(pending) == _WRITERS: failed += _outcome(*pending.popleft())  # at most _WRITERS outputs wait to be written
+                pending.append((f, writer.submit(_save_output, mode, f, m, bg, o, png_level)))
+            while pending: failed += _outcome(*pending.popleft())
         if not quiet: print(f"u2net_predict: wrote {len(files) - failed + len(problems)} of {len(files)} files to {out}" + (f"; {failed} failed" if failed else ''))
         return 1 if failed else 0
