@@ -4,12 +4,12 @@
 
 # %% ../nbs/13_fast_cpu.ipynb #d8c6ab04
 from __future__ import annotations
-import copy, hashlib, importlib.util, io, itertools, os, re, statistics, time, warnings, weakref
+import copy, hashlib, importlib.util, io, itertools, math, os, re, statistics, time, warnings, weakref
 from pathlib import Path
 import numpy as np
 import torch
 import torch.nn as nn
-from .core import U2NetError, atomic_write, resolve_device
+from .core import U2NetError, atomic_write, first_line, resolve_device
 from .model import U2Net
 
 # %% auto #0
@@ -84,8 +84,16 @@ def optimize_for_inference(model:U2Net,          # trained network (not modified
 class EngineError(U2NetError, ValueError):
     "An inference option this machine or backend cannot run."
 
+_NO_BF16_ISA = {'SSE41', 'AVX', 'AVX2', 'AVX2_VNNI', 'AVX2_VNNI_2', 'AVX512_CORE', 'AVX512_CORE_VNNI'}   # oneDNN limits below bf16
+
+def _isa_limit() -> str|None:
+    "The oneDNN instruction-set limit set in the environment (`ONEDNN_MAX_CPU_ISA`, or its old name `DNNL_MAX_CPU_ISA`), upper case."
+    v = os.environ.get('ONEDNN_MAX_CPU_ISA') or os.environ.get('DNNL_MAX_CPU_ISA')
+    return v.strip().upper() if v and v.strip() else None
+
 def cpu_has_bf16() -> bool:
-    "Whether this CPU computes bfloat16 natively (AVX-512 BF16 or AMX), read from /proc/cpuinfo (Linux)."
+    "Whether this CPU computes bfloat16 natively (AVX-512 BF16 or AMX, read from /proc/cpuinfo on Linux) and `ONEDNN_MAX_CPU_ISA` does not switch it off."
+    if _isa_limit() in _NO_BF16_ISA: return False
     try: flags = Path('/proc/cpuinfo').read_text()
     except OSError: return False
     return torch.backends.mkldnn.is_available() and re.search(r'\b(avx512_bf16|amx_bf16)\b', flags) is not None
@@ -106,7 +114,8 @@ def check_options(precision:str, # 'fp32', 'bf16' or 'fp16'
         if importlib.util.find_spec(backend) is None: raise EngineError(f"backend {backend} needs the {backend} package (pip install {backend})")
     if device.type == 'cpu' and precision == 'fp16': raise EngineError("precision fp16 needs a GPU: on a CPU use fp32 (or bf16 where supported)")
     if device.type == 'cpu' and precision == 'bf16' and not cpu_has_bf16():
-        raise EngineError("precision bf16: this CPU has no native bf16 instructions (AVX-512 BF16 or AMX), so bf16 would be slower than fp32: use fp32")
+        why = f"ONEDNN_MAX_CPU_ISA={_isa_limit()} switches them off" if _isa_limit() in _NO_BF16_ISA else "this CPU has neither AVX-512 BF16 nor AMX"
+        raise EngineError(f"precision bf16: no native bf16 instructions here ({why}), so bf16 would be slower than fp32: use fp32")
     if device.type == 'cuda' and precision == 'bf16' and not torch.cuda.is_bf16_supported():
         raise EngineError(f"precision bf16: GPU {device} does not support bfloat16: use fp16")
 
@@ -267,7 +276,10 @@ class Engine:
         self.side_outputs = side_outputs
         if self.backend in ('onnxruntime', 'openvino'):
             shape = tuple(int(v) for v in input_shape) if input_shape else None
-            sess, f, d = _graph_engine(model, self.backend, precision, cache_dir, shape, side_outputs)
+            try: sess, f, d = _graph_engine(model, self.backend, precision, cache_dir, shape, side_outputs)
+            except RuntimeError as e:                      # the runtime cannot build the network on this machine
+                if backend != 'auto': raise EngineError(f"backend {self.backend} cannot run the network here ({first_line(e)}): use backend torch") from None
+                sess, f, d = None, None, math.inf          # 'auto' falls back to PyTorch below
             tol = 1e-5 if precision == 'fp32' else LOWP_PROBE_TOL
             if f is not None and d is not None and d > tol: f.unlink(missing_ok=True)   # never cache a graph that changes the map
             if d is None or d <= tol or backend != 'auto':   # 'auto' keeps it only when it gives the plain model's map (fp32)
