@@ -135,6 +135,14 @@ def onnx_cache_dir() -> Path|None:
     if v is not None and v.strip().lower() in ('', '0', 'off', 'no', 'false'): return None
     return Path(v or Path.home()/'.cache'/'u2net_nb'/'onnx').expanduser()
 
+def _cache_folder(cache_dir) -> Path|None:
+    "The folder an engine caches its files in: `onnx_cache_dir()` for None, none for False, else `cache_dir`."
+    return onnx_cache_dir() if cache_dir is None else Path(cache_dir).expanduser() if cache_dir else None
+
+def _as_shape(input_shape) -> tuple|None:
+    "An engine's input shape (batch, h, w) as a tuple of ints, or None for any shape."
+    return tuple(int(v) for v in input_shape) if input_shape else None
+
 def weights_digest(model:nn.Module) -> str:
     "SHA-256 (hex) of every parameter and buffer of `model`: names, dtypes, shapes and bytes (equal weights, equal digest)."
     h = hashlib.sha256()
@@ -196,8 +204,8 @@ def onnx_session(model:U2Net,       # the network (not modified)
                  input_shape:tuple|None=None, # (batch, h, w): a graph for that input shape only (faster), None: any shape
                  side_outputs:bool=False): # output all seven maps [bs, 7, h, w] instead of d0
     "(onnxruntime session of `model`'s folded network, its cached ONNX file or None, whether it was exported now)."
-    folder = onnx_cache_dir() if cache_dir is None else Path(cache_dir).expanduser() if cache_dir else None
-    shape = tuple(int(v) for v in input_shape) if input_shape else None
+    folder = _cache_folder(cache_dir)
+    shape = _as_shape(input_shape)
     if folder is not None:
         f = _cache_file(model, folder, shape, side_outputs)
         if f.is_file():
@@ -240,8 +248,8 @@ def openvino_model(model:U2Net,       # the network (not modified)
                    side_outputs:bool=False): # output all seven maps [bs, 7, h, w] instead of d0
     "(OpenVINO compiled model of `model`'s folded network for the CPU, its cached file or None, whether it was compiled now)."
     check_options(precision, 'openvino', torch.device('cpu'))
-    folder = onnx_cache_dir() if cache_dir is None else Path(cache_dir).expanduser() if cache_dir else None
-    shape = tuple(int(v) for v in input_shape) if input_shape else None
+    folder = _cache_folder(cache_dir)
+    shape = _as_shape(input_shape)
     f = _cache_file(model, folder, shape, side_outputs, 'openvino', precision) if folder is not None else None
     if f is not None and f.is_file():
         try: c = _ov_compile(blob=f, precision=precision, threads=threads); os.utime(f); return c, f, False   # mark it used
@@ -275,7 +283,7 @@ class Engine:
         self.session = self.cache_file = self.input_shape = None
         self.side_outputs = side_outputs
         if self.backend in ('onnxruntime', 'openvino'):
-            shape = tuple(int(v) for v in input_shape) if input_shape else None
+            shape = _as_shape(input_shape)
             try: sess, f, d = _graph_engine(model, self.backend, precision, cache_dir, shape, side_outputs)
             except RuntimeError as e:                      # the runtime cannot build the network on this machine
                 if backend != 'auto': raise EngineError(f"backend {self.backend} cannot run the network here ({first_line(e)}): use backend torch") from None
@@ -360,7 +368,7 @@ def engine(model,                      # a U2Net (or an Engine, returned as it i
     if isinstance(model, Engine): return model
     if not isinstance(model, U2Net): raise TypeError(f"engine expects a U2Net, got {type(model).__name__}")
     dev = resolve_device(device) if device is not None else next(model.parameters()).device
-    shape = tuple(int(v) for v in input_shape) if input_shape else None
+    shape = _as_shape(input_shape)
     per, opts, key = _ENGINES.setdefault(model, {}), (precision, backend, str(dev), shape, side_outputs), _weights_key(model)
     if opts not in per or per[opts][0] != key: per[opts] = (key, Engine(model, precision, backend, dev, input_shape=shape, side_outputs=side_outputs))
     return per[opts][1]
