@@ -6,7 +6,6 @@
 from __future__ import annotations
 import contextlib, errno, os, shutil, sys, uuid
 from pathlib import Path
-import torch
 
 # %% auto #0
 __all__ = ['U2NetError', 'DiskFullError', 'atomic_write', 'first_line', 'cli_errors', 'resolve_device', 'torch_threads',
@@ -71,6 +70,7 @@ def cli_errors(cmd:str): # the command's name, e.g. 'u2net_eval'
 def resolve_device(device=None, # 'cpu', 'cuda', 'cuda:1', 'gpu', 'mps', a torch.device, or None for the best available
                   ) -> torch.device:
     "`device` as a usable `torch.device`, or a `U2NetError` saying why it cannot be used here."
+    import torch                                     # here, not above: reading photos and writing files never needs it
     if device is None: return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
     name = device
     if isinstance(device, str) and device.strip().lower().startswith('gpu'): device = 'cuda' + device.strip()[3:]
@@ -91,6 +91,7 @@ def resolve_device(device=None, # 'cpu', 'cuda', 'cuda:1', 'gpu', 'mps', a torch
 def torch_threads(n:int|None): # intra-op threads for the body; None leaves the setting alone
     "Run the body with `n` torch CPU threads, restoring the caller's thread count afterwards."
     if n is None: yield; return
+    import torch
     before = torch.get_num_threads()
     torch.set_num_threads(n)
     try: yield
