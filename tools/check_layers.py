@@ -3,15 +3,16 @@
     python tools/check_layers.py          # check, print the import table, import each module in a fresh interpreter
 
 Fails (exit 1) on an import of a higher or equal layer (that is how circles start), on an import of a library
-module inside a function, on a module missing from the table below, and when a module does not import on its own in
-a fresh interpreter (in layer order, lowest first).
+module inside a function (unless DEFERRED names it, with its reason; it must still be of a lower layer), on a module
+missing from the table below, when a module does not import on its own in a fresh interpreter (in layer order, lowest
+first), and when a module of TORCH_FREE imports PyTorch.
 """
 import ast, subprocess, sys
 from pathlib import Path
 
 LAYERS = [                       # lowest first; a module may import only modules of the layers above it in this list
     ['core'],
-    ['download', 'samples', 'layers'],
+    ['download', 'samples', 'layers', 'runtime'],
     ['rsu'],
     ['model'],
     ['weights'],
@@ -21,8 +22,12 @@ LAYERS = [                       # lowest first; a module may import only module
     ['evaluate'],
     ['train'],
     ['predict', 'export'],
-    ['proofs'],                  # multi-process proof workers: nothing imports them
+    ['proofs', 'cli'],           # multi-process proof workers; u2net_predict's module: nothing imports them
 ]
+DEFERRED = {                     # module -> {lower-layer module imported inside a function: why}
+    'cli': {'predict': "u2net_predict starts without PyTorch; predict (and PyTorch) only when a run needs them"},
+}
+TORCH_FREE = ['core', 'runtime', 'cli']   # importing these must not import PyTorch (the command line's fast start)
 LEVEL = {m: i for i, layer in enumerate(LAYERS) for m in layer}
 
 def library_imports(path:Path):
@@ -52,13 +57,16 @@ def main() -> int:
         for d, line, in_func in deps:
             if d not in LEVEL: problems.append(f"u2net_nb/{m}.py:{line}: imports {d}, which is not in the layer table")
             elif LEVEL[d] >= LEVEL[m]: problems.append(f"u2net_nb/{m}.py:{line}: imports {d} (layer {LEVEL[d]}), not below {m} (layer {LEVEL[m]})")
-            if in_func: problems.append(f"u2net_nb/{m}.py:{line}: imports {d} inside a function")
+            if in_func and d not in DEFERRED.get(m, {}): problems.append(f"u2net_nb/{m}.py:{line}: imports {d} inside a function")
         table.append((LEVEL[m], m, sorted({d for d, _, _ in deps})))
     print(f"{'layer':>5}  {'module':13} imports")
     for lvl, m, deps in sorted(table): print(f"{lvl:>5}  {m:13} {', '.join(deps) or '-'}")
     for lvl, m, _ in sorted(table):       # each module on its own, lowest layer first
         r = subprocess.run([sys.executable, '-c', f'import u2net_nb.{m}'], capture_output=True, text=True)
         if r.returncode: problems.append(f"u2net_nb.{m} does not import in a fresh interpreter: {(r.stderr.strip().splitlines() or ['?'])[-1]}")
+    for m in TORCH_FREE:
+        r = subprocess.run([sys.executable, '-c', f'import sys, u2net_nb.{m}; print("torch" in sys.modules)'], capture_output=True, text=True)
+        if r.stdout.strip() != 'False': problems.append(f"u2net_nb.{m} imports PyTorch (it must not: {', '.join(TORCH_FREE)} run without it)")
     for p in problems: print(p)
     print(f"layers: {len(table)} modules, {len(problems)} problems")
     return 1 if problems else 0

@@ -10,75 +10,20 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch.utils.data import Dataset, DataLoader
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image
 from fastcore.basics import patch
 from tqdm.auto import tqdm
 from .core import U2NetError, atomic_write, process_alive
+from .runtime import IMAGE_EXTS, IMAGENET_MEAN, IMAGENET_STD, ImageReadError, _hw, _open, rgb_array
 
 # %% auto #0
-__all__ = ['IMAGE_EXTS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'LAYOUTS', 'ImageReadError', 'read_image', 'read_mask', 'normalize',
-           'denormalize', 'resize_to', 'TrainAugment', 'EvalTransform', 'DatasetError', 'find_pairs', 'SODFolder',
-           'CacheError', 'PreparedCache', 'CacheLoader']
-
-# %% ../nbs/04_data.ipynb #5ed61678
-IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.bmp', '.gif', '.webp', '.tif', '.tiff')
-
-class ImageReadError(U2NetError, ValueError):
-    "An image or mask file that cannot be read; the message names the file and the problem."
-
-# %% ../nbs/04_data.ipynb #07077635
-def _too_large(e:Exception) -> str:
-    "The reason for a `DecompressionBombError`: the size, the limit, and how to raise it."
-    n = re.search(r'(\d+) pixels', str(e))
-    size = f"{int(n[1])/1e6:,.0f} megapixels, " if n else ''
-    return (f"larger than the decoder's safety limit ({size}limit {2*(Image.MAX_IMAGE_PIXELS or 0)/1e6:,.0f} megapixels); "
-            f"if you trust the file, raise it: PIL.Image.MAX_IMAGE_PIXELS = None (no limit) or a larger number")
-
-# %% ../nbs/04_data.ipynb #9687d8c0
-def _open_header(path) -> Image.Image:
-    "Open `path` lazily with PIL (header only), or raise `ImageReadError` naming the file and the problem."
-    path = Path(path)
-    if not path.exists(): raise ImageReadError(f"{path}: file not found")
-    if not path.is_file(): raise ImageReadError(f"{path}: not a regular file")
-    if path.stat().st_size == 0: raise ImageReadError(f"{path}: empty file (0 bytes)")
-    try: im = Image.open(path)
-    except UnidentifiedImageError: raise ImageReadError(f"{path}: not a recognised image format") from None
-    except Image.DecompressionBombError as e: raise ImageReadError(f"{path}: {_too_large(e)}") from None
-    except Exception as e: raise ImageReadError(f"{path}: truncated or corrupt image header ({type(e).__name__}: {e})") from None
-    return im
-
-# %% ../nbs/04_data.ipynb #ff408481
-def _open(path):
-    "Decode `path` fully (EXIF orientation applied), or raise `ImageReadError`."
-    im = _open_header(path)
-    try:
-        with im:
-            im.load()
-            ImageOps.exif_transpose(im, in_place=True)
-    except Image.DecompressionBombError as e: raise ImageReadError(f"{path}: {_too_large(e)}") from None
-    except Exception as e: raise ImageReadError(f"{path}: truncated or corrupt image data ({type(e).__name__}: {e})") from None
-    return im
-
-# %% ../nbs/04_data.ipynb #c2448363
-def _gray_u8(im):
-    "uint8 [H,W] array from a single-channel image of any bit depth (L, 1, I;16*, I, F)."
-    if im.mode in ('L', '1'): return np.array(im.convert('L'))
-    a = np.asarray(im)
-    if im.mode.startswith('I;16'): return ((a.astype(np.uint32)*255 + 32767)//65535).astype(np.uint8)
-    if im.mode == 'F': a = a*255 if a.size and a.max() <= 1 else a
-    elif a.size and a.max() > 255: a = a/257
-    return np.clip(np.rint(a), 0, 255).astype(np.uint8)
+__all__ = ['LAYOUTS', 'read_image', 'read_mask', 'normalize', 'denormalize', 'resize_to', 'TrainAugment', 'EvalTransform',
+           'DatasetError', 'find_pairs', 'SODFolder', 'CacheError', 'PreparedCache', 'CacheLoader']
 
 # %% ../nbs/04_data.ipynb #5b1c795c
 def read_image(path) -> torch.Tensor:
     "Read an image file as an RGB uint8 tensor [3,H,W] (EXIF orientation applied, alpha dropped)."
-    im = _open(path)
-    if im.mode in ('L', '1', 'I', 'F') or im.mode.startswith('I;16'):
-        g = torch.from_numpy(_gray_u8(im))
-        return g.expand(3, *g.shape).contiguous()
-    if im.mode == 'P': im = im.convert('RGBA' if 'transparency' in im.info else 'RGB')
-    if im.mode != 'RGB': im = im.convert('RGB')
-    return torch.from_numpy(np.array(im)).permute(2, 0, 1).contiguous()
+    return torch.from_numpy(np.array(rgb_array(_open(path)))).permute(2, 0, 1).contiguous()
 
 # %% ../nbs/04_data.ipynb #42895ec8
 def read_mask(path) -> torch.Tensor:
@@ -99,9 +44,6 @@ def read_mask(path) -> torch.Tensor:
     return m[None]
 
 # %% ../nbs/04_data.ipynb #aa6bc254
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
-
 def _stats(x):
     "Mean and std as [3,1,1] float32 tensors on the device of `x`."
     return (torch.tensor(IMAGENET_MEAN, device=x.device).view(3, 1, 1), torch.tensor(IMAGENET_STD, device=x.device).view(3, 1, 1))
@@ -118,13 +60,6 @@ def denormalize(x:torch.Tensor) -> torch.Tensor: # normalised float images [3,H,
     "Undo `normalize`: float images in 0..1 (clamped), for display."
     mean, std = _stats(x)
     return x.to(torch.float32, copy=True).mul_(std).add_(mean).clamp_(0, 1)
-
-# %% ../nbs/04_data.ipynb #e8fac2a5
-def _hw(size):
-    "(h, w) from an int or a pair."
-    h, w = (size, size) if isinstance(size, int) else tuple(size)
-    if h < 1 or w < 1: raise ValueError(f"size must be positive, got {size}")
-    return int(h), int(w)
 
 # %% ../nbs/04_data.ipynb #71ff2106
 def resize_to(x:torch.Tensor, # image(s) or mask(s) [C,H,W] or [B,C,H,W], uint8 or float

@@ -4,18 +4,20 @@
 
 # %% ../nbs/13_fast_cpu.ipynb #d8c6ab04
 from __future__ import annotations
-import copy, hashlib, importlib.util, io, itertools, math, os, re, statistics, time, warnings, weakref
+import copy, hashlib, importlib.util, io, itertools, math, os, statistics, time, warnings, weakref
 from pathlib import Path
 import numpy as np
 import torch
 import torch.nn as nn
 from .core import U2NetError, atomic_write, first_line, resolve_device
 from .model import U2Net
+from .runtime import (CACHE_SUFFIX, ONNX_CACHE_FILES, _NO_BF16_ISA, _cache_folder, _cpu_tag, _isa_limit, _ov_compile,
+                              _prune, _run_graph, _session, cpu_has_bf16, onnx_cache_dir)
 
 # %% auto #0
-__all__ = ['BACKENDS', 'ONNX_CACHE_FILES', 'CACHE_SUFFIX', 'LOWP_PROBE_TOL', 'fold_bn', 'fold_batchnorm_', 'InferenceU2Net',
-           'optimize_for_inference', 'EngineError', 'cpu_has_bf16', 'check_options', 'pick_backend', 'onnx_cache_dir',
-           'weights_digest', 'onnx_session', 'openvino_model', 'Engine', 'engine', 'bench']
+__all__ = ['BACKENDS', 'LOWP_PROBE_TOL', 'fold_bn', 'fold_batchnorm_', 'InferenceU2Net', 'optimize_for_inference', 'EngineError',
+           'check_options', 'pick_backend', 'weights_digest', 'onnx_session', 'openvino_model', 'Engine', 'engine',
+           'bench']
 
 # %% ../nbs/13_fast_cpu.ipynb #b250da69
 def fold_bn(conv:nn.Conv2d,         # convolution (with or without bias)
@@ -84,20 +86,6 @@ def optimize_for_inference(model:U2Net,          # trained network (not modified
 class EngineError(U2NetError, ValueError):
     "An inference option this machine or backend cannot run."
 
-_NO_BF16_ISA = {'SSE41', 'AVX', 'AVX2', 'AVX2_VNNI', 'AVX2_VNNI_2', 'AVX512_CORE', 'AVX512_CORE_VNNI'}   # oneDNN limits below bf16
-
-def _isa_limit() -> str|None:
-    "The oneDNN instruction-set limit set in the environment (`ONEDNN_MAX_CPU_ISA`, or its old name `DNNL_MAX_CPU_ISA`), upper case."
-    v = os.environ.get('ONEDNN_MAX_CPU_ISA') or os.environ.get('DNNL_MAX_CPU_ISA')
-    return v.strip().upper() if v and v.strip() else None
-
-def cpu_has_bf16() -> bool:
-    "Whether this CPU computes bfloat16 natively (AVX-512 BF16 or AMX, read from /proc/cpuinfo on Linux) and `ONEDNN_MAX_CPU_ISA` does not switch it off."
-    if _isa_limit() in _NO_BF16_ISA: return False
-    try: flags = Path('/proc/cpuinfo').read_text()
-    except OSError: return False
-    return torch.backends.mkldnn.is_available() and re.search(r'\b(avx512_bf16|amx_bf16)\b', flags) is not None
-
 # %% ../nbs/13_fast_cpu.ipynb #a8c2720a
 BACKENDS = ('auto', 'torch', 'onnxruntime', 'openvino')
 
@@ -127,18 +115,6 @@ def pick_backend(backend:str, precision:str, device:torch.device) -> str:
 
 
 # %% ../nbs/13_fast_cpu.ipynb #1120450c
-ONNX_CACHE_FILES = 4          # the most recently used ONNX files the cache keeps
-
-def onnx_cache_dir() -> Path|None:
-    "Where engines keep their ONNX files: `$U2NET_ONNX_CACHE`, else ~/.cache/u2net_nb/onnx; None when it is 'off'."
-    v = os.environ.get('U2NET_ONNX_CACHE')
-    if v is not None and v.strip().lower() in ('', '0', 'off', 'no', 'false'): return None
-    return Path(v or Path.home()/'.cache'/'u2net_nb'/'onnx').expanduser()
-
-def _cache_folder(cache_dir) -> Path|None:
-    "The folder an engine caches its files in: `onnx_cache_dir()` for None, none for False, else `cache_dir`."
-    return onnx_cache_dir() if cache_dir is None else Path(cache_dir).expanduser() if cache_dir else None
-
 def _as_shape(input_shape) -> tuple|None:
     "An engine's input shape (batch, h, w) as a tuple of ints, or None for any shape."
     return tuple(int(v) for v in input_shape) if input_shape else None
@@ -163,39 +139,12 @@ def _export_folded(model:U2Net, shape:tuple|None=None, side_outputs:bool=False) 
                           output_names=['d0'], dynamic_axes=axes, do_constant_folding=True)
     return f.getvalue()
 
-def _session(src, threads:int|None=None, save_to=None):
-    "An onnxruntime CPU session for an ONNX file (path) or its bytes, all graph optimisations on; `save_to`: write the optimised graph there."
-    import onnxruntime as ort
-    so = ort.SessionOptions()
-    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    so.intra_op_num_threads, so.inter_op_num_threads = threads or torch.get_num_threads(), 1
-    so.enable_mem_pattern = False          # its pre-planned buffers cost 170-320 MB of peak memory and gave no speed here
-    if save_to: so.optimized_model_filepath, so.log_severity_level = str(save_to), 3   # no warning that it is CPU-specific: the key says so
-    return ort.InferenceSession(src, so, providers=['CPUExecutionProvider'])
-
-def _cpu_tag() -> str:
-    "The processor features an optimised graph depends on (its NCHWc block size follows the vector width)."
-    try: flags = set(re.search(r'^flags\s*:(.*)$', Path('/proc/cpuinfo').read_text(), re.M)[1].split())
-    except (OSError, TypeError): flags = set()
-    import platform
-    return ' '.join([platform.machine(), platform.processor(), *sorted(flags & {'avx', 'avx2', 'fma', 'avx512f', 'avx512bw', 'avx512_vnni', 'avx512_bf16', 'amx_tile'})])
-
-CACHE_SUFFIX = {'onnxruntime': '.onnx', 'openvino': '.ovblob'}   # optimised ONNX graph; OpenVINO compiled model
-
 def _cache_file(model:U2Net, folder:Path, shape:tuple|None=None, side_outputs:bool=False, runtime:str='onnxruntime', precision:str='fp32') -> Path:
     "The cache file for `model`'s weights and input `shape`, optimised by this `runtime` (and version) for this processor, exported by this PyTorch."
     rt = importlib.import_module(runtime)
     key = f'{weights_digest(model)}|torch {torch.__version__}|{runtime} {rt.__version__}|{_cpu_tag()}|opset 17|input {shape}|maps {7 if side_outputs else 1}'
     if runtime != 'onnxruntime': key += f'|{precision}'
     return folder/f'u2net-{hashlib.sha256(key.encode()).hexdigest()[:32]}{CACHE_SUFFIX[runtime]}'
-
-def _prune(folder:Path, keep:int=ONNX_CACHE_FILES):
-    "Delete all but the `keep` most recently used cached files (ONNX or OpenVINO) in `folder` (files vanishing meanwhile are fine)."
-    def used(p):
-        try: return p.stat().st_mtime
-        except OSError: return 0.0
-    files = [p for p in folder.glob('u2net-*') if p.suffix in CACHE_SUFFIX.values()]
-    for p in sorted(files, key=used, reverse=True)[keep:]: p.unlink(missing_ok=True)
 
 # %% ../nbs/13_fast_cpu.ipynb #011b39a6
 def onnx_session(model:U2Net,       # the network (not modified)
@@ -204,8 +153,7 @@ def onnx_session(model:U2Net,       # the network (not modified)
                  input_shape:tuple|None=None, # (batch, h, w): a graph for that input shape only (faster), None: any shape
                  side_outputs:bool=False): # output all seven maps [bs, 7, h, w] instead of d0
     "(onnxruntime session of `model`'s folded network, its cached ONNX file or None, whether it was exported now)."
-    folder = _cache_folder(cache_dir)
-    shape = _as_shape(input_shape)
+    folder, shape, threads = _cache_folder(cache_dir), _as_shape(input_shape), threads or torch.get_num_threads()
     if folder is not None:
         f = _cache_file(model, folder, shape, side_outputs)
         if f.is_file():
@@ -220,26 +168,6 @@ def onnx_session(model:U2Net,       # the network (not modified)
     return _session(_export_folded(model, shape, side_outputs), threads), None, True
 
 # %% ../nbs/13_fast_cpu.ipynb #7c4257b3
-_OV_CORE = None
-
-def _ov_compile(onnx:bytes|None=None, blob:Path|None=None, precision:str='fp32', threads:int|None=None):
-    "An OpenVINO model compiled for the CPU from ONNX bytes, or imported from a compiled model's file `blob` (memory-mapped, kept mapped)."
-    global _OV_CORE
-    import openvino as ov
-    if _OV_CORE is None: _OV_CORE = ov.Core()
-    cfg = {'INFERENCE_PRECISION_HINT': 'bf16' if precision == 'bf16' else 'f32', 'PERFORMANCE_HINT': 'LATENCY',
-           'INFERENCE_NUM_THREADS': int(threads or torch.get_num_threads())}
-    if blob is None: return _OV_CORE.compile_model(_OV_CORE.read_model(onnx), 'CPU', cfg)
-    mapped = np.memmap(blob, dtype=np.uint8, mode='c')                           # copy-on-write map: nothing written, nothing copied
-    try: return _Mapped(_OV_CORE.import_model(ov.Tensor(mapped, shared_memory=True), 'CPU', cfg), mapped)
-    except TypeError: return _OV_CORE.import_model(blob.read_bytes(), 'CPU', cfg)   # OpenVINO before imports from tensors
-
-class _Mapped:
-    "A compiled model imported from a mapped file, which it reads its weights from: the map lives as long as the model."
-    def __init__(self, compiled, mapped): self.compiled, self.mapped = compiled, mapped
-    def __call__(self, *args): return self.compiled(*args)
-    def __getattr__(self, name): return getattr(self.compiled, name)
-
 def openvino_model(model:U2Net,       # the network (not modified)
                    precision:str='fp32', # 'fp32' or 'bf16' (the convolutions; see check_options)
                    cache_dir=None,    # None: onnx_cache_dir(); False: no cache; or a folder
@@ -248,8 +176,7 @@ def openvino_model(model:U2Net,       # the network (not modified)
                    side_outputs:bool=False): # output all seven maps [bs, 7, h, w] instead of d0
     "(OpenVINO compiled model of `model`'s folded network for the CPU, its cached file or None, whether it was compiled now)."
     check_options(precision, 'openvino', torch.device('cpu'))
-    folder = _cache_folder(cache_dir)
-    shape = _as_shape(input_shape)
+    folder, shape, threads = _cache_folder(cache_dir), _as_shape(input_shape), threads or torch.get_num_threads()
     f = _cache_file(model, folder, shape, side_outputs, 'openvino', precision) if folder is not None else None
     if f is not None and f.is_file():
         try: c = _ov_compile(blob=f, precision=precision, threads=threads); os.utime(f); return c, f, False   # mark it used
@@ -327,10 +254,6 @@ def _graph_engine(model:U2Net, backend:str, precision:str, cache_dir, shape=None
     if not new: return sess, f, None                       # a cached file was checked against the plain model when it was made
     x, ref = _probe(model, torch.device('cpu'), shape, side_outputs)
     return sess, f, float((torch.from_numpy(_run_graph(sess, x.numpy())) - ref).abs().max())
-
-def _run_graph(sess, a:np.ndarray) -> np.ndarray:
-    "The first output of an onnxruntime session or an OpenVINO compiled model for input `a` (a fresh array)."
-    return sess.run(None, {'input': a})[0] if hasattr(sess, 'run') else sess(a)[0]
 
 # %% ../nbs/13_fast_cpu.ipynb #2d5fab30
 @torch.inference_mode()

@@ -8,19 +8,15 @@ import numpy as np
 import torch
 from PIL import Image
 from .data import IMAGENET_MEAN, IMAGENET_STD
+from .runtime import taps
 
 # %% auto #0
 __all__ = ['bilinear_taps', 'official_preprocess', 'minmax_normalize', 'official_postprocess']
 
 # %% ../nbs/04b_official.ipynb #79afbd10
 def bilinear_taps(n_in:int, n_out:int, zero_border:bool=False):
-    "Source indices (i0, i1) and weights (w0, w1) of bilinear resampling n_in -> n_out with half-pixel centres."
-    s = (torch.arange(n_out, dtype=torch.float64) + 0.5)*(n_in/n_out) - 0.5
-    if not zero_border: s = s.clamp(0, n_in - 1)                # edge pixels repeat (F.interpolate)
-    i0 = s.floor(); w1 = s - i0; w0 = 1 - w1
-    i0 = i0.long(); i1 = i0 + 1
-    w0, w1 = w0*((i0 >= 0) & (i0 < n_in)), w1*((i1 >= 0) & (i1 < n_in))    # outside the image: weight 0
-    return i0.clamp(0, n_in - 1), i1.clamp(0, n_in - 1), w0.float(), w1.float()
+    "Source indices (i0, i1) and weights (w0, w1) of bilinear resampling n_in -> n_out with half-pixel centres, as tensors (see `u2net_nb.runtime.taps`)."
+    return tuple(torch.from_numpy(a) for a in taps(n_in, n_out, zero_border))
 
 # %% ../nbs/04b_official.ipynb #580dd259
 def _resize_zero_border(x:torch.Tensor, size) -> torch.Tensor:

@@ -4,7 +4,7 @@
 
 # %% ../nbs/11_predict.ipynb #4cc9ba49
 from __future__ import annotations
-import collections, io, os, sys, glob, tempfile, warnings
+import io, os, tempfile, warnings
 from pathlib import Path
 from concurrent.futures import ThreadPoolExecutor
 import numpy as np
@@ -12,18 +12,18 @@ import torch
 import torch.nn.functional as F
 from PIL import Image, ImageColor, ImageOps, UnidentifiedImageError
 from tqdm.auto import tqdm
-from fastcore.script import call_parse, Param, store_true
-from .data import IMAGE_EXTS, ImageReadError, normalize, read_image, _gray_u8, _open_header, _hw
+from .data import normalize, read_image
+from .runtime import ImageReadError, _hw, _open_path, _png_args, remember_engine, rgb_array, save_atomic
 from .model import U2Net
-from .core import U2NetError, DiskFullError, atomic_write, cli_errors, resolve_device
-from .weights import CheckpointError, load_model
+from .core import U2NetError, resolve_device
+from .weights import load_model, model_size
 from .fast import Engine, check_options, engine
 from .samples import sample_names, sample_path
 from .official import bilinear_taps, minmax_normalize, official_postprocess, official_preprocess
 
 # %% auto #0
 __all__ = ['resize_u8', 'load_u8', 'read_resized', 'model_input', 'predict_iter', 'predict', 'to_uint8', 'cutout', 'composite',
-           'side_maps', 'show_side_maps', 'explorer', 'output_paths', 'save_atomic', 'u2net_predict']
+           'side_maps', 'show_side_maps', 'explorer', 'cpu_only_build']
 
 # %% ../nbs/11_predict.ipynb #184bdf49
 def resize_u8(x:torch.Tensor,           # uint8 image [C,H,W] (any strides, e.g. a permuted HWC array)
@@ -41,28 +41,10 @@ def resize_u8(x:torch.Tensor,           # uint8 image [C,H,W] (any strides, e.g.
 
 # %% ../nbs/11_predict.ipynb #2f503d9d
 def _pil_u8(im:Image.Image) -> torch.Tensor:
-    "uint8 [3,H,W] view of a loaded PIL image, converted like `read_image` (gray expanded without a copy)."
-    if im.mode in ('L', '1', 'I', 'F') or im.mode.startswith('I;16'):
-        g = torch.from_numpy(_gray_u8(im))
-        return g.expand(3, *g.shape)
-    if im.mode == 'P': im = im.convert('RGBA' if 'transparency' in im.info else 'RGB')
-    if im.mode != 'RGB': im = im.convert('RGB')
-    with warnings.catch_warnings():                       # Pillow's array is read-only; we never write to it
+    "uint8 [3,H,W] view of a loaded PIL image, converted like `read_image` (`rgb_array`: gray expanded without a copy)."
+    with warnings.catch_warnings():                       # the array is read-only; we never write to it
         warnings.simplefilter('ignore', UserWarning)
-        return torch.from_numpy(np.asarray(im)).permute(2, 0, 1)
-
-# %% ../nbs/11_predict.ipynb #a4fb22a8
-def _open_path(path, draft_to:int|None=None):
-    "(loaded PIL image, displayed (H, W)) of an image file, decoded at reduced scale if a JPEG larger than `draft_to`."
-    im = _open_header(path)
-    try:
-        with im:
-            (w, h), turned = im.size, im.getexif().get(0x0112, 1) in (5, 6, 7, 8)
-            if draft_to and im.format == 'JPEG': im.draft(im.mode, (draft_to, draft_to))
-            im.load()
-            im = ImageOps.exif_transpose(im)
-    except Exception as e: raise ImageReadError(f"{path}: truncated or corrupt image data ({type(e).__name__}: {e})") from None
-    return im, ((w, h) if turned else (h, w))
+        return torch.from_numpy(rgb_array(im)).permute(2, 0, 1)
 
 # %% ../nbs/11_predict.ipynb #dc832ace
 def load_u8(src, draft_to:int|None=None):
@@ -303,46 +285,7 @@ def explorer(model:U2Net, images=None, size=320, threshold:float=0.5):
     box = W.VBox([W.HBox([pick, up, th]), out]); box.state = state
     return box
 
-# %% ../nbs/11_predict.ipynb #ebb86c65
-def _expand(inputs, recursive=False):
-    "(image files in order without duplicates, [(input, problem)]) from files, folders and glob patterns."
-    files, problems, seen = [], [], set()
-    for s in inputs:
-        p = Path(s)
-        if p.is_dir():
-            found = sorted(q for q in (p.rglob('*') if recursive else p.iterdir())
-                           if q.is_file() and q.suffix.lower() in IMAGE_EXTS and not q.name.startswith('.'))
-            if not found: problems.append((s, 'no image files in this folder' + ('' if recursive else ' (use --recursive for sub-folders)')))
-        elif p.exists(): found = [p]
-        elif glob.has_magic(str(s)):
-            found = sorted(Path(q) for q in glob.glob(str(s), recursive=True) if Path(q).is_file())
-            if not found: problems.append((s, 'no files match this pattern'))
-        else: found = []; problems.append((s, 'file not found'))
-        for q in found:
-            if (r := q.resolve()) not in seen: seen.add(r); files.append(q)
-    return files, problems
-
-# %% ../nbs/11_predict.ipynb #4e67b971
-def output_paths(files, out, ext:str='png') -> list[Path]:
-    "One output path per input file in `out`, keeping paths relative to the inputs' common folder, without collisions."
-    res = [f.resolve() for f in files]
-    root = Path(os.path.commonpath([r.parent for r in res])) if res else Path('.')
-    rel = [r.relative_to(root) for r in res]
-    stems = [r.with_suffix('') for r in rel]
-    dup = {s for s in stems if stems.count(s) > 1}
-    return [Path(out)/(r.with_name(r.name + f'.{ext}') if s in dup else r.with_suffix(f'.{ext}')) for r, s in zip(rel, stems)]
-
-# %% ../nbs/11_predict.ipynb #c88f1712
-def save_atomic(im:Image.Image, path, **kwargs):
-    "Save a PIL image to `path` whole or not at all (`atomic_write`), in the format its extension names."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    fmt = Image.registered_extensions().get(path.suffix.lower())
-    if fmt is None: raise U2NetError(f"{path}: unknown image file extension {path.suffix!r}")
-    with atomic_write(path) as tmp: im.save(tmp, format=fmt, **kwargs)
-
 # %% ../nbs/11_predict.ipynb #11f2b8bf
-_WRITERS = 2   # threads encoding and writing outputs (PNG encoding of big cut-outs costs as much as the network)
-
 def _render(mode, src, m, background):
     "The image to save for one photo and its map."
     if mode == 'map': return Image.fromarray(to_uint8(m[0]).numpy(), 'L')
@@ -351,84 +294,32 @@ def _render(mode, src, m, background):
 def _save_output(mode, src, m, background, out:Path, png_level:int):
     "Render the output of photo `src` with map `m` (or raise the error that took its place) and write it atomically."
     if isinstance(m, Exception): raise m
-    save_atomic(_render(mode, src, m, background), out, **({'compress_level': png_level} if out.suffix.lower() == '.png' else {}))
-
-def _outcome(src, job) -> int:
-    "1 (and one line on stderr) if writing the output of `src` failed, else 0; a full disk stops the run."
-    try: job.result()
-    except DiskFullError: raise                                                  # stops the run: exit 2
-    except (ImageReadError, OSError, ValueError) as e:
-        tqdm.write(f"u2net_predict: skipped {src}: {str(e).removeprefix(f'{src}: ')}", file=sys.stderr); return 1
-    return 0
-
-# %% ../nbs/11_predict.ipynb #73f6107d
-def _check_args(mode, ext, size, batch_size, files, outs):
-    "Refuse bad options before any work (one clear line each)."
-    if mode not in ('map', 'cutout', 'composite'): raise U2NetError(f"--mode must be map, cutout or composite, not {mode!r}")
-    if f'.{ext.lower()}' not in Image.registered_extensions(): raise U2NetError(f"--ext {ext!r} is not an image format Pillow can write")
-    if mode == 'cutout' and ext.lower() not in ('png', 'webp', 'tif', 'tiff'): raise U2NetError(f"--mode cutout needs a format with transparency (png, webp, tiff), not {ext}")
-    if (size is not None and size < 1) or (batch_size is not None and batch_size < 1): raise U2NetError("--size and --batch_size must be positive")
-    clash = set(o.resolve() for o in outs) & set(f.resolve() for f in files)
-    if clash: raise U2NetError(f"an output would replace an input ({sorted(clash)[0]}): choose another --out")
-
-# %% ../nbs/11_predict.ipynb #9a44cba9
-def _writable_folder(out) -> Path:
-    "Create the output folder and check a file can be written there, before any photo is processed."
-    out = Path(out)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        with atomic_write(out/'.u2net_predict-write-check') as tmp: tmp.write_bytes(b'')
-        (out/'.u2net_predict-write-check').unlink()
-    except OSError as e: raise U2NetError(f"--out {out}: cannot write there ({e.strerror or e})") from None
-    return out
+    save_atomic(_render(mode, src, m, background), out, **_png_args(out, png_level))
 
 # %% ../nbs/11_predict.ipynb #98fa626e
-@call_parse
-def u2net_predict(weights:str,                                                  # our checkpoint, official u2net.pth / u2netp.pth, or a state dict
-                  inputs:Param("image files, folders or glob patterns", str, nargs='+'),
-                  out:str='predictions',                                          # output folder
-                  mode:Param("map (8-bit PNG), cutout (RGBA) or composite", str, choices=['map', 'cutout', 'composite'])='map',
-                  background:str='white',                                        # composite: colour name, #rrggbb, or a photo
-                  official:store_true=False,                                     # official pre/post-processing
-                  threshold:float=None,                                          # binary maps: 255 where map > threshold
-                  size:int=None,                                                 # network input side (default: the checkpoint's training size, else 320)
-                  batch_size:int=None,                                           # photos per forward pass (default: 1 on a CPU, 8 on a GPU)
-                  device:str=None,                                               # e.g. cuda, cuda:1, cpu (default: cuda if available)
-                  model:Param("expected model size (checked)", str, choices=['full', 'lite'])=None,
-                  ext:str='png',                                                 # output format (extension)
-                  recursive:store_true=False,                                    # include sub-folders of folder inputs
-                  workers:int=2,                                                 # photo-reading threads
-                  precision:Param("fp32 (maps equal the plain model's), bf16 (CPUs with native bf16, GPUs) or fp16 (GPU)", str)='fp32',
-                  backend:Param("auto (CPU: onnxruntime for fp32, openvino for bf16; else torch), torch, onnxruntime or openvino", str)='auto',
-                  png_level:int=1,                                               # PNG compression 0-9: 1 is fast, 6 makes files ~13% smaller, 3.5x slower
-                  quiet:store_true=False):                                       # no progress bar or summary
-    "Write saliency maps, cut-outs or composites for photos; exit status 1 if any photo failed, 2 if the run cannot start."
-    with cli_errors('u2net_predict'):
-        files, problems = _expand(inputs, recursive)
-        outs = output_paths(files, out, ext)
-        _check_args(mode, ext, size, batch_size, files, outs)
-        if not 0 <= png_level <= 9: raise U2NetError(f"--png_level must be 0..9, not {png_level}")
-        check_options(precision, backend, resolve_device(device))
-        net, cfg = load_model(weights, model, resolve_device(device), with_config=True)
-        if size is None and cfg and cfg.get('size'):
-            size = cfg['size']
-            if not quiet: print(f"u2net_predict: input size {size} px, as in the checkpoint's training run (--size to change)")
-        size = size or 320
-        net = Engine(net, precision, backend, input_shape=_one_photo_shape(net, batch_size, size))   # the model itself is not kept
-        bg = None
-        if mode == 'composite':                                                  # read or parse the background once
-            try: bg = _rgb(background) if os.path.exists(background) else ImageColor.getrgb(background)
-            except (ImageReadError, ValueError) as e: raise U2NetError(f"--background {background!r}: {e}") from None
-        _writable_folder(out)
-        failed = len(problems)
-        for s, why in problems: print(f"u2net_predict: skipped {s}: {why}", file=sys.stderr)
-        maps = predict_iter(net, files, size=size, batch_size=batch_size, official=official, threshold=threshold,
-                            progress=not quiet and len(files) > 1, workers=workers, errors='return')
-        with ThreadPoolExecutor(_WRITERS) as writer:                              # photos k-1 and k are written while the network runs k+1
-            pending = collections.deque()
-            for f, o, m in zip(files, outs, maps):
-                if len(pending) == _WRITERS: failed += _outcome(*pending.popleft())  # at most _WRITERS outputs wait to be written
-                pending.append((f, writer.submit(_save_output, mode, f, m, bg, o, png_level)))
-            while pending: failed += _outcome(*pending.popleft())
-        if not quiet: print(f"u2net_predict: wrote {len(files) - failed + len(problems)} of {len(files)} files to {out}" + (f"; {failed} failed" if failed else ''))
-        return 1 if failed else 0
+def cpu_only_build() -> bool:
+    "Whether this PyTorch can only ever run on the CPU (built without CUDA, ROCm and Apple's MPS)."
+    mps = getattr(torch.backends, 'mps', None)
+    return torch.version.cuda is None and getattr(torch.version, 'hip', None) is None and not (mps and mps.is_built())
+
+def _engine_run(weights, files, key=None, *, mode, background, official, threshold, size, batch_size, device, model, workers, precision, backend, quiet):
+    "`u2net_predict`'s run with PyTorch: (maps in file order, function writing one output); the engine's cache file is recorded under `key`."
+    check_options(precision, backend, resolve_device(device))
+    net, cfg = load_model(weights, model, resolve_device(device), with_config=True)
+    from_checkpoint = size is None and bool(cfg and cfg.get('size'))
+    if from_checkpoint:
+        size = cfg['size']
+        if not quiet: print(f"u2net_predict: input size {size} px, as in the checkpoint's training run (--size to change)")
+    size = size or 320
+    eng = Engine(net, precision, backend, input_shape=_one_photo_shape(net, batch_size, size))   # the model itself is not kept
+    if key and eng.cache_file is not None and eng.input_shape:                 # the next run can open this file without PyTorch
+        remember_engine(eng.cache_file.parent, key, dict(file=eng.cache_file.name, runtime=eng.backend, precision=precision,
+                        threads=torch.get_num_threads(), model=model_size(net), size=size, size_from_checkpoint=from_checkpoint,
+                        cpu_only=cpu_only_build()))
+    bg = None
+    if mode == 'composite':                                                  # read or parse the background once
+        try: bg = _rgb(background) if os.path.exists(background) else ImageColor.getrgb(background)
+        except (ImageReadError, ValueError) as e: raise U2NetError(f"--background {background!r}: {e}") from None
+    maps = predict_iter(eng, files, size=size, batch_size=batch_size, official=official, threshold=threshold,
+                        progress=not quiet and len(files) > 1, workers=workers, errors='return')
+    return maps, lambda src, m, out, png_level: _save_output(mode, src, m, bg, out, png_level)
