@@ -24,12 +24,14 @@ def _cached_engine(key, model, official, mode, batch_size, device, quiet):
     if key is None or official or mode == 'composite' or batch_size not in (None, 1) or device not in (None, 'cpu'): return None
     e = find_engine(onnx_cache_dir(), key)
     if e is None or (model is not None and model != e.get('model')) or (device is None and not e.get('cpu_only')): return None
-    try: sess = (_session(str(e['path']), int(e['threads'])) if e['runtime'] == 'onnxruntime' else
-                 _ov_compile(blob=e['path'], precision=e['precision'], threads=int(e['threads'])))
+    try:
+        size = int(e['size'])
+        sess = (_session(str(e['path']), int(e['threads'])) if e['runtime'] == 'onnxruntime' else
+                _ov_compile(blob=e['path'], precision=e['precision'], threads=int(e['threads'])))
     except Exception: return None                                               # damaged or unreadable: the usual path rebuilds it
     if e.get('size_from_checkpoint') and not quiet:
-        print(f"u2net_predict: input size {e['size']} px, as in the checkpoint's training run (--size to change)")
-    return sess, int(e['size'])
+        print(f"u2net_predict: input size {size} px, as in the checkpoint's training run (--size to change)")
+    return sess, size
 
 # %% ../nbs/11a_cli.ipynb #c05e46ed
 def _cached_maps(sess, files, size, workers:int=2, progress:bool=False):
