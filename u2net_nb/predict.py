@@ -13,13 +13,13 @@ import torch.nn.functional as F
 from PIL import Image, ImageColor, ImageOps, UnidentifiedImageError
 from tqdm.auto import tqdm
 from .data import normalize, read_image
-from .runtime import ImageReadError, _hw, _open_path, _png_args, remember_engine, rgb_array, save_atomic
+from .runtime import ImageReadError, _hw, _open_path, _png_args, remember_engine, resize_rgb, rgb_array, save_atomic
 from .model import U2Net
 from .core import U2NetError, resolve_device
 from .weights import load_model, model_size
 from .fast import Engine, check_options, engine
 from .samples import sample_names, sample_path
-from .official import bilinear_taps, minmax_normalize, official_postprocess, official_preprocess
+from .official import minmax_normalize, official_postprocess, official_preprocess
 
 # %% auto #0
 __all__ = ['resize_u8', 'load_u8', 'read_resized', 'model_input', 'predict_iter', 'predict', 'to_uint8', 'cutout', 'composite',
@@ -30,14 +30,9 @@ def resize_u8(x:torch.Tensor,           # uint8 image [C,H,W] (any strides, e.g.
               size,                     # int (square) or (h, w)
               zero_border:bool=False    # treat pixels outside the image as 0 (scikit-image mode='constant')
              ) -> torch.Tensor:
-    "Bilinear resize (half-pixel centres, no anti-aliasing) to a float32 [C,h,w] in 0..255, gathering only the pixels it reads."
+    "Bilinear resize (half-pixel centres, no anti-aliasing) to a float32 [C,h,w] in 0..255, gathering only the pixels it reads (`resize_rgb`)."
     if x.dtype != torch.uint8 or x.ndim != 3: raise ValueError(f"resize_u8: expected a uint8 image [C,H,W], got {x.dtype} {tuple(x.shape)}")
-    h, w = _hw(size)
-    r0, r1, a0, a1 = bilinear_taps(x.shape[-2], h, zero_border)
-    c0, c1, b0, b1 = bilinear_taps(x.shape[-1], w, zero_border)
-    top, bot = x[:, r0], x[:, r1]                                 # uint8 [C,h,W]
-    cols = lambda t: t[..., c0].float()*b0 + t[..., c1].float()*b1  # [C,h,w]
-    return cols(top)*a0[:, None] + cols(bot)*a1[:, None]
+    return torch.from_numpy(resize_rgb(x.cpu().permute(1, 2, 0).numpy(), size, zero_border))
 
 # %% ../nbs/11_predict.ipynb #2f503d9d
 def _pil_u8(im:Image.Image) -> torch.Tensor:

@@ -112,10 +112,10 @@ def taps(n_in:int, n_out:int, zero_border:bool=False, single:bool=False):
     w0, w1 = w0*((i0 >= 0) & (i0 < n_in)), w1*((i1 >= 0) & (i1 < n_in))   # outside the image: weight 0
     return i0.clip(0, n_in - 1), i1.clip(0, n_in - 1), w0.astype(np.float32), w1.astype(np.float32)
 
-def resize_rgb(a:np.ndarray,       # uint8 image [H,W,3] (any strides)
+def resize_rgb(a:np.ndarray,       # uint8 image [H,W,C], e.g. [H,W,3] (any strides)
                size,               # int (square) or (h, w)
                zero_border:bool=False) -> np.ndarray: # pixels outside the image count as 0 (the official preprocessing)
-    "Bilinear resize of a uint8 [H,W,3] image to float32 [3,h,w] in 0..255, gathering only the pixels it reads."
+    "Bilinear resize of a uint8 [H,W,C] image to float32 [C,h,w] in 0..255, gathering only the pixels it reads."
     h, w = _hw(size)
     r0, r1, a0, a1 = taps(a.shape[0], h, zero_border)
     c0, c1, b0, b1 = taps(a.shape[1], w, zero_border)
