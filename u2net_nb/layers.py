@@ -20,10 +20,14 @@ class ConvBNReLU(nn.Module):
                  kernel_size:int=3, # odd kernel size
                  dilation:int=1):   # dilation ("hole") rate of the convolution
         super().__init__()
-        if kernel_size % 2 != 1: raise ValueError(f"kernel_size must be odd to keep the size, got {kernel_size}")
-        if min(in_ch, out_ch, dilation) < 1: raise ValueError(f"channels and dilation must be >= 1, got in_ch={in_ch}, out_ch={out_ch}, dilation={dilation}")
+        if kernel_size % 2 != 1:
+            raise ValueError(f"kernel_size must be odd to keep the size, got {kernel_size}")
+        if min(in_ch, out_ch, dilation) < 1:
+            raise ValueError(f"channels and dilation must be >= 1, got in_ch={in_ch}, "
+                             f"out_ch={out_ch}, dilation={dilation}")
         padding = kernel_size // 2 * dilation
-        self.conv = nn.Conv2d(in_ch, out_ch, kernel_size, padding=padding, dilation=dilation, bias=False)
+        self.conv = nn.Conv2d(in_ch, out_ch, kernel_size, padding=padding, dilation=dilation,
+                              bias=False)
         self.bn = nn.BatchNorm2d(out_ch)
         self.relu = nn.ReLU(inplace=True)
 
@@ -48,7 +52,8 @@ class DownConvBNReLU(ConvBNReLU):
 
 # %% ../nbs/00_layers.ipynb #a25a5076
 class UpConvBNReLU(ConvBNReLU):
-    "Upsample `x1` to the size of `x2` (optional), concatenate `[x1, x2]` on channels, then `ConvBNReLU`."
+    """Upsample `x1` to the size of `x2` (optional), concatenate `[x1, x2]` on channels, then
+    `ConvBNReLU`."""
     def __init__(self,
                  in_ch:int,  # channels of x1 + channels of x2
                  out_ch:int, # output channels
@@ -59,5 +64,6 @@ class UpConvBNReLU(ConvBNReLU):
         self.up_flag = flag
 
     def forward(self, x1:torch.Tensor, x2:torch.Tensor) -> torch.Tensor:
-        if self.up_flag: x1 = F.interpolate(x1, size=x2.shape[2:], mode='bilinear', align_corners=False)
+        if self.up_flag:
+            x1 = F.interpolate(x1, size=x2.shape[2:], mode='bilinear', align_corners=False)
         return self.relu(self.bn(self.conv(torch.cat([x1, x2], dim=1))))

@@ -17,41 +17,59 @@ def _check_outputs(outputs, target, weights):
     "Validate the deep-supervision inputs; return (list of logits, weights tensor)."
     if isinstance(outputs, torch.Tensor): outputs = [outputs]
     outputs = list(outputs)
-    if not outputs: raise ValueError("deep_supervision_loss: `outputs` is empty; expected the model's list [d0, ..., d6]")
-    if not isinstance(target, torch.Tensor): raise TypeError(f"deep_supervision_loss: `target` must be a tensor, got {type(target).__name__}")
+    if not outputs:
+        raise ValueError("deep_supervision_loss: `outputs` is empty; "
+                         "expected the model's list [d0, ..., d6]")
+    if not isinstance(target, torch.Tensor):
+        raise TypeError("deep_supervision_loss: `target` must be a tensor, "
+                        f"got {type(target).__name__}")
     for k, d in enumerate(outputs):
-        if not isinstance(d, torch.Tensor): raise TypeError(f"deep_supervision_loss: output d{k} is a {type(d).__name__}, not a tensor")
+        if not isinstance(d, torch.Tensor):
+            raise TypeError(f"deep_supervision_loss: output d{k} is a {type(d).__name__}, "
+                            "not a tensor")
         if d.shape != target.shape:
-            raise ValueError(f"deep_supervision_loss: output d{k} has shape {tuple(d.shape)} but target has shape "
-                             f"{tuple(target.shape)}; they must match exactly (e.g. both [B,1,H,W])")
+            raise ValueError(f"deep_supervision_loss: output d{k} has shape {tuple(d.shape)} "
+                             f"but target has shape {tuple(target.shape)}; "
+                             "they must match exactly (e.g. both [B,1,H,W])")
     if weights is None: return outputs, None
     w = torch.as_tensor(weights, dtype=torch.float32, device=target.device).flatten()
     if w.numel() != len(outputs):
-        raise ValueError(f"deep_supervision_loss: got {w.numel()} weights for {len(outputs)} outputs")
+        raise ValueError(f"deep_supervision_loss: got {w.numel()} weights "
+                         f"for {len(outputs)} outputs")
     return outputs, w
 
 # %% ../nbs/06_losses.ipynb #2337e2ab
-def deep_supervision_loss(outputs:Sequence[torch.Tensor]|torch.Tensor, # logits [d0, d1, ..., d6], each [B,1,H,W] (or one tensor)
-                          target:torch.Tensor,  # mask in [0, 1], same shape as each output (soft values allowed)
-                          weights:Sequence[float]|None=None, # one weight per output; None = all 1 (the paper)
-                          return_parts:bool=False, # also return the 7 unweighted per-output losses (detached)
-                         ):
-    "Sum over side outputs of `w_k * BCEWithLogits(d_k, target)` (mean over pixels); optionally the per-output parts."
+def deep_supervision_loss(
+    # logits [d0, d1, ..., d6], each [B,1,H,W] (or one tensor)
+    outputs:Sequence[torch.Tensor]|torch.Tensor,
+    # mask in [0, 1], same shape as each output (soft values allowed)
+    target:torch.Tensor,
+    weights:Sequence[float]|None=None, # one weight per output; None = all 1 (the paper)
+    return_parts:bool=False,           # also return the 7 unweighted per-output losses (detached)
+):
+    "Sum over outputs of `w_k * BCEWithLogits(d_k, target)` (pixel mean); optionally the parts."
     outputs, w = _check_outputs(outputs, target, weights)
     target = target.float() if not target.is_floating_point() else target
-    parts = torch.stack([F.binary_cross_entropy_with_logits(d.float(), target.float()) for d in outputs])
+    bce = F.binary_cross_entropy_with_logits                # sigmoid + BCE in one stable step
+    parts = torch.stack([bce(d.float(), target.float()) for d in outputs])
     total = parts.sum() if w is None else (parts * w).sum()
     return (total, parts.detach()) if return_parts else total
 
 # %% ../nbs/06_losses.ipynb #fb501be7
 class DeepSupervisionLoss(nn.Module):
-    "`deep_supervision_loss` as a module; `forward` returns the total, or `(total, parts)` with `return_parts=True`."
+    "`deep_supervision_loss` as a module: the total, or `(total, parts)` with `return_parts=True`."
     def __init__(self,
                  weights:Sequence[float]|None=None, # one weight per side output; None = all 1
                  return_parts:bool=False, # forward also returns the detached per-output losses
                 ):
         super().__init__()
-        self.register_buffer('weights', None if weights is None else torch.as_tensor(weights, dtype=torch.float32))
+        w = None if weights is None else torch.as_tensor(weights, dtype=torch.float32)
+        self.register_buffer('weights', w)
         self.return_parts = return_parts
-    def forward(self, outputs, target): return deep_supervision_loss(outputs, target, self.weights, self.return_parts)
-    def extra_repr(self): return f"weights={None if self.weights is None else self.weights.tolist()}, return_parts={self.return_parts}"
+
+    def forward(self, outputs, target):
+        return deep_supervision_loss(outputs, target, self.weights, self.return_parts)
+
+    def extra_repr(self):
+        w = None if self.weights is None else self.weights.tolist()
+        return f"weights={w}, return_parts={self.return_parts}"

@@ -15,7 +15,8 @@ __all__ = ['u2net_full_cfg', 'u2net_lite_cfg', 'check_cfg', 'U2Net', 'u2net_full
 
 # %% ../nbs/02_model.ipynb #864283d8
 def u2net_full_cfg() -> dict:
-    "Stage table of the full U^2-Net: rows of `[height, in_ch, mid_ch, out_ch, is_RSU4F, has_side]`."
+    """Stage table of the full U^2-Net: rows of `[height, in_ch, mid_ch, out_ch, is_RSU4F,
+    has_side]`."""
     return {"encode": [[7, 3, 32, 64, False, False],       # En1
                        [6, 64, 32, 128, False, False],     # En2
                        [5, 128, 64, 256, False, False],    # En3
@@ -30,10 +31,12 @@ def u2net_full_cfg() -> dict:
 
 def u2net_lite_cfg() -> dict:
     "Stage table of the small U^2-Net (the paper's U^2-Net†, official `U2NETP`)."
-    return {"encode": [[7, 3, 16, 64, False, False], [6, 64, 16, 64, False, False], [5, 64, 16, 64, False, False],
-                       [4, 64, 16, 64, False, False], [4, 64, 16, 64, True, False], [4, 64, 16, 64, True, True]],
-            "decode": [[4, 128, 16, 64, True, True], [4, 128, 16, 64, False, True], [5, 128, 16, 64, False, True],
-                       [6, 128, 16, 64, False, True], [7, 128, 16, 64, False, True]]}
+    return {"encode": [[7, 3, 16, 64, False, False], [6, 64, 16, 64, False, False],
+                       [5, 64, 16, 64, False, False], [4, 64, 16, 64, False, False],
+                       [4, 64, 16, 64, True, False], [4, 64, 16, 64, True, True]],
+            "decode": [[4, 128, 16, 64, True, True], [4, 128, 16, 64, False, True],
+                       [5, 128, 16, 64, False, True], [6, 128, 16, 64, False, True],
+                       [7, 128, 16, 64, False, True]]}
 
 # %% ../nbs/02_model.ipynb #7bc9bda4
 def check_cfg(cfg:dict):
@@ -41,19 +44,29 @@ def check_cfg(cfg:dict):
     if not isinstance(cfg, dict) or set(cfg) != {"encode", "decode"}:
         raise ValueError(f"cfg must be a dict with keys 'encode' and 'decode', got {cfg!r:.80}")
     enc, dec = cfg["encode"], cfg["decode"]
-    if len(dec) != len(enc) - 1: raise ValueError(f"cfg needs one decoder row fewer than encoder rows, got {len(enc)} and {len(dec)}")
+    if len(dec) != len(enc) - 1:
+        raise ValueError("cfg needs one decoder row fewer than encoder rows, "
+                         f"got {len(enc)} and {len(dec)}")
     for part, rows in (("encode", enc), ("decode", dec)):
         for i, r in enumerate(rows):
-            if len(r) != 6: raise ValueError(f"cfg['{part}'][{i}] must have 6 entries [height, in_ch, mid_ch, out_ch, is_RSU4F, has_side], got {len(r)}: {r}")
+            if len(r) != 6:
+                raise ValueError(f"cfg['{part}'][{i}] must have 6 entries [height, in_ch, mid_ch, "
+                                 f"out_ch, is_RSU4F, has_side], got {len(r)}: {r}")
     for i in range(1, len(enc)):
-        if enc[i][1] != enc[i-1][3]: raise ValueError(f"cfg['encode'][{i}] takes {enc[i][1]} channels but the previous stage gives {enc[i-1][3]}")
+        if enc[i][1] != enc[i-1][3]:
+            raise ValueError(f"cfg['encode'][{i}] takes {enc[i][1]} channels "
+                             f"but the previous stage gives {enc[i-1][3]}")
     prev = enc[-1][3]
     for i, r in enumerate(dec):
         skip = enc[-2 - i][3]
-        if r[1] != prev + skip: raise ValueError(f"cfg['decode'][{i}] takes {r[1]} channels but receives {prev} (deeper stage) + {skip} (skip) = {prev + skip}")
+        if r[1] != prev + skip:
+            raise ValueError(f"cfg['decode'][{i}] takes {r[1]} channels but receives {prev} "
+                             f"(deeper stage) + {skip} (skip) = {prev + skip}")
         prev = r[3]
     n_side = sum(bool(r[5]) for r in enc + dec)
-    if n_side != len(enc): raise ValueError(f"cfg must mark {len(enc)} stages with a side output (has_side=True), got {n_side}")
+    if n_side != len(enc):
+        raise ValueError(f"cfg must mark {len(enc)} stages with a side output (has_side=True), "
+                         f"got {n_side}")
 
 # %% ../nbs/02_model.ipynb #59ec180c
 class U2Net(nn.Module):
@@ -104,25 +117,31 @@ def _logits(self:U2Net, x:torch.Tensor) -> list[torch.Tensor]:
 # %% ../nbs/02_model.ipynb #72118c06
 @patch
 def forward(self:U2Net, x:torch.Tensor):
-    "Train mode: `[d0, d1, ..., d6]` logits (no sigmoid: use a with-logits loss, AMP-safe). Eval mode: `sigmoid(d0)`."
+    """Train mode: `[d0, d1, ..., d6]` logits (no sigmoid: use a with-logits loss, AMP-safe). Eval
+    mode: `sigmoid(d0)`."""
     if x.ndim != 4 or x.shape[1] != self.encode_modules[0].conv_in.conv.in_channels:
-        raise ValueError(f"U2Net expects a batch [bs, {self.encode_modules[0].conv_in.conv.in_channels}, h, w], got {tuple(x.shape)}")
+        raise ValueError(f"U2Net expects a batch [bs, "
+                         f"{self.encode_modules[0].conv_in.conv.in_channels}, h, w], got "
+                         f"{tuple(x.shape)}")
     outs = self._logits(x)
     return outs if self.training else torch.sigmoid(outs[0])
 
 @patch
 def all_outputs(self:U2Net, x:torch.Tensor, sigmoid:bool=True) -> list[torch.Tensor]:
-    "The seven maps `[d0, d1, ..., d6]` in any mode (probabilities unless `sigmoid=False`): for visualisation."
+    """The seven maps `[d0, d1, ..., d6]` in any mode (probabilities unless `sigmoid=False`): for
+    visualisation."""
     outs = self._logits(x)
     return [torch.sigmoid(o) for o in outs] if sigmoid else outs
 
 # %% ../nbs/02_model.ipynb #0c170754
 def stage_features(model:U2Net, x:torch.Tensor) -> dict[str, torch.Tensor]:
     "Outputs of En1..En6 and De5..De1 for input `x`, recorded with forward hooks (no grad)."
-    names = [f"En{i+1}" for i in range(len(model.encode_modules))] + [f"De{len(model.decode_modules)-i}" for i in range(len(model.decode_modules))]
+    n_enc, n_dec = len(model.encode_modules), len(model.decode_modules)
+    names = [f"En{i+1}" for i in range(n_enc)] + [f"De{n_dec-i}" for i in range(n_dec)]
     feats, hooks = {}, []
     for n, m in zip(names, list(model.encode_modules) + list(model.decode_modules)):
-        hooks.append(m.register_forward_hook(lambda mod, i, o, n=n: feats.__setitem__(n, o.detach())))
+        record = lambda mod, i, o, n=n: feats.__setitem__(n, o.detach())
+        hooks.append(m.register_forward_hook(record))
     try:
         with torch.no_grad(): model(x)
     finally:

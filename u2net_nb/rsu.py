@@ -47,15 +47,17 @@ def forward(self:RSU, x:torch.Tensor) -> torch.Tensor:
 
 # %% ../nbs/01_rsu.ipynb #32f2df0e
 class RSU4F(nn.Module):
-    "RSU-4 with dilated convolutions (rates 1, 2, 4, 8, then 4, 2, 1) instead of pooling and upsampling."
+    "RSU-4 with dilated convolutions (rates 1, 2, 4, 8, then 4, 2, 1) instead of pool/upsample."
     def __init__(self,
                  in_ch:int,  # input channels
                  mid_ch:int, # channels inside the block
                  out_ch:int):# output channels
         super().__init__()
         self.conv_in = ConvBNReLU(in_ch, out_ch)
-        self.encode_modules = nn.ModuleList([ConvBNReLU(out_ch, mid_ch), ConvBNReLU(mid_ch, mid_ch, dilation=2),
-                                             ConvBNReLU(mid_ch, mid_ch, dilation=4), ConvBNReLU(mid_ch, mid_ch, dilation=8)])
+        self.encode_modules = nn.ModuleList([ConvBNReLU(out_ch, mid_ch),
+                                             ConvBNReLU(mid_ch, mid_ch, dilation=2),
+                                             ConvBNReLU(mid_ch, mid_ch, dilation=4),
+                                             ConvBNReLU(mid_ch, mid_ch, dilation=8)])
         self.decode_modules = nn.ModuleList([ConvBNReLU(mid_ch * 2, mid_ch, dilation=4),
                                              ConvBNReLU(mid_ch * 2, mid_ch, dilation=2),
                                              ConvBNReLU(mid_ch * 2, out_ch)])

@@ -17,37 +17,47 @@ __all__ = ['STAGE_HEIGHTS', 'CKPT_FORMAT', 'MODELS', 'OFFICIAL_WEIGHTS', 'offici
            'load_model', 'download_official', 'verify_official']
 
 # %% ../nbs/03_weights.ipynb #3659667d
-STAGE_HEIGHTS = {1: 7, 2: 6, 3: 5, 4: 4, 5: 4, 6: 4}   # RSU height of official stage{i} and stage{i}d
+# RSU height of official stage{i} and stage{i}d
+STAGE_HEIGHTS = {1: 7, 2: 6, 3: 5, 4: 4, 5: 4, 6: 4}
 
 def official_key_to_ours(key:str) -> str:
     "Name in this project's `U2Net` of the official parameter `key` (without its `conv_s1.bias`)."
     p = key.split('.')
     if p[0] == 'outconv': return '.'.join(['out_conv'] + p[1:])
-    if m := re.fullmatch(r'side([1-6])', p[0]): return '.'.join([f'side_modules.{6 - int(m[1])}'] + p[1:])
-    m, u = re.fullmatch(r'stage([1-6])(d?)', p[0]), re.fullmatch(r'rebnconv(in|\d)(d?)', p[1] if len(p) > 1 else '')
+    if m := re.fullmatch(r'side([1-6])', p[0]):
+        return '.'.join([f'side_modules.{6 - int(m[1])}'] + p[1:])
+    m, u = re.fullmatch(r'stage([1-6])(d?)',
+                        p[0]), re.fullmatch(r'rebnconv(in|\d)(d?)', p[1] if len(p) > 1 else '')
     if not (m and u and len(p) >= 4 and p[2] in ('conv_s1', 'bn_s1')) or (m[1] == '6' and m[2]):
         raise KeyError(f"not a key of the official U^2-Net: {key!r}")
     i, L = int(m[1]), STAGE_HEIGHTS[int(m[1])]
     stage = f'decode_modules.{5 - i}' if m[2] else f'encode_modules.{i - 1}'
     if u[1] == 'in': unit = 'conv_in'
-    else: unit = f'decode_modules.{L - 1 - int(u[1])}' if u[2] else f'encode_modules.{int(u[1]) - 1}'
+    else:
+        unit = f'decode_modules.{L - 1 - int(u[1])}' if u[2] else f'encode_modules.{int(u[1]) - 1}'
     return '.'.join([stage, unit, 'conv' if p[2] == 'conv_s1' else 'bn'] + p[3:])
 
 # %% ../nbs/03_weights.ipynb #4b204ea4
 def convert_official(state_dict:dict) -> dict:
-    "Official U^2-Net state dict (`U2NET` or `U2NETP`) -> state dict for `u2net_full()` / `u2net_lite()`."
-    sd = {k[7:] if k.startswith('module.') else k: v for k, v in state_dict.items()}   # saved from DataParallel
+    """Official U^2-Net state dict (`U2NET` or `U2NETP`) -> state dict for `u2net_full()` /
+    `u2net_lite()`."""
+    # saved from DataParallel
+    sd = {k[7:] if k.startswith('module.') else k: v for k, v in state_dict.items()}
     if not any(k.startswith('stage1.rebnconvin.') for k in sd):
-        raise ValueError(f"not an official U^2-Net state dict: no 'stage1.rebnconvin.*' key among {len(sd)} keys "
+        raise ValueError("not an official U^2-Net state dict: no 'stage1.rebnconvin.*' key "
+                         f"among {len(sd)} keys "
                          f"(first: {list(sd)[:3]})")
     out, biases = {}, {}
     for k, v in sd.items():
-        if not isinstance(v, torch.Tensor): raise ValueError(f"entry {k!r} is a {type(v).__name__}, not a tensor")
+        if not isinstance(v, torch.Tensor):
+            raise ValueError(f"entry {k!r} is a {type(v).__name__}, not a tensor")
         if k.endswith('conv_s1.bias'): biases[k[:-len('conv_s1.bias')]] = v; continue
         out[official_key_to_ours(k)] = v.float() if v.is_floating_point() else v
     for unit, b in biases.items():
         mean = official_key_to_ours(unit + 'bn_s1.running_mean')
-        if mean not in out: raise ValueError(f"official state dict has {unit}conv_s1.bias but no {unit}bn_s1.running_mean")
+        if mean not in out:
+            raise ValueError(f"official state dict has {unit}conv_s1.bias but no "
+                             f"{unit}bn_s1.running_mean")
         out[mean] = out[mean] - b.float()
     return out
 
@@ -56,8 +66,10 @@ class CheckpointError(U2NetError, ValueError):
     "A checkpoint file that cannot be used: the message names the file and the problem."
 
 # %% ../nbs/03_weights.ipynb #e05020d3
-_MAGIC = [(b'\xff\xd8\xff', 'a JPEG image'), (b'\x89PNG', 'a PNG image'), (b'GIF8', 'a GIF image'), (b'PK\x03\x04', 'a zip archive'),
-          (b'\x80', 'a Python pickle'), (b'<', 'an HTML or XML page'), (b'{', 'a JSON file'), (b'[', 'a JSON file')]
+_MAGIC = [(b'\xff\xd8\xff', 'a JPEG image'), (b'\x89PNG', 'a PNG image'),
+          (b'GIF8', 'a GIF image'), (b'PK\x03\x04', 'a zip archive'),
+          (b'\x80', 'a Python pickle'), (b'<', 'an HTML or XML page'),
+          (b'{', 'a JSON file'), (b'[', 'a JSON file')]
 
 def _looks_like(path) -> str:
     "What the first bytes of a file suggest it is, for error messages."
@@ -70,38 +82,51 @@ def _looks_like(path) -> str:
 # %% ../nbs/03_weights.ipynb #598164e4
 def _missing(path:Path) -> str:
     "Why `path` is not there, with the way to get it for the official file names."
-    hint = (f" (get it with download_official({path.stem!r}) from u2net_nb.weights, or gdown: see the Official weights page)"
+    hint = (f" (get it with download_official({path.stem!r}) from u2net_nb.weights, or gdown: see "
+            f"the Official weights page)"
             if path.name in ('u2net.pth', 'u2netp.pth') else '')
     return f"{path}: no such checkpoint file{hint}"
 
 # %% ../nbs/03_weights.ipynb #8c6eb036
 def read_checkpoint(path) -> dict:
-    "Load a checkpoint file on CPU with `weights_only=True`, with clear errors for missing, empty, truncated, foreign or unsafe files."
+    """Load a checkpoint file on CPU with `weights_only=True`, with clear errors for missing, empty,
+    truncated, foreign or unsafe files."""
     path = Path(path)
     if not path.is_file(): raise CheckpointError(_missing(path))
-    if path.stat().st_size == 0: raise CheckpointError(f"{path}: the file is empty (0 bytes): an interrupted download?")
+    if path.stat().st_size == 0:
+        raise CheckpointError(f"{path}: the file is empty (0 bytes): an interrupted download?")
     try: obj = torch.load(path, map_location='cpu', weights_only=True)
     except Exception as e:
         kind = _looks_like(path)
-        if isinstance(e, pickle.UnpicklingError) and (g := re.search(r'GLOBAL ([\w.]+)', str(e))):   # a real pickle naming code
-            raise CheckpointError(f"{path}: refused: it contains pickled objects other than tensors ({g[1]}), which could run code "
-                                  f"when loaded; only load checkpoints from sources you trust") from None
-        if kind in ('a zip archive', 'a Python pickle'):    # PyTorch's own formats, damaged or cut short
-            raise CheckpointError(f"{path}: truncated or not a PyTorch checkpoint ({first_line(e)})") from None
+        # a real pickle naming code
+        if isinstance(e, pickle.UnpicklingError) and (g := re.search(r'GLOBAL ([\w.]+)', str(e))):
+            raise CheckpointError(f"{path}: refused: it contains pickled objects other than "
+                                  f"tensors ({g[1]}), which could run code when loaded; "
+                                  "only load checkpoints from sources you trust") from None
+        # PyTorch's own formats, damaged or cut short
+        if kind in ('a zip archive', 'a Python pickle'):
+            raise CheckpointError(f"{path}: truncated or not a PyTorch checkpoint "
+                                  f"({first_line(e)})") from None
         raise CheckpointError(f"{path}: not a PyTorch checkpoint (it looks like {kind})") from None
-    if not isinstance(obj, dict): raise CheckpointError(f"{path}: expected a dict of tensors, got {type(obj).__name__}")
+    if not isinstance(obj, dict):
+        raise CheckpointError(f"{path}: expected a dict of tensors, got {type(obj).__name__}")
     return obj
 
 # %% ../nbs/03_weights.ipynb #108e296f
 def model_size(obj) -> str:
-    "'full' or 'lite': the size of a `U2Net`, of one of our state dicts or of an official one (width of the first RSU)."
+    """'full' or 'lite': the size of a `U2Net`, of one of our state dicts or of an official one
+    (width of the first RSU)."""
     if isinstance(obj, torch.nn.Module): w = obj.encode_modules[0].encode_modules[0].conv.weight
     else:
         sd = {str(k).removeprefix('module.').removeprefix('_orig_mod.'): v for k, v in obj.items()}
-        w = sd.get('encode_modules.0.encode_modules.0.conv.weight', sd.get('stage1.rebnconv1.conv_s1.weight'))
+        w = sd.get('encode_modules.0.encode_modules.0.conv.weight',
+                   sd.get('stage1.rebnconv1.conv_s1.weight'))
         if not isinstance(w, torch.Tensor) or w.ndim != 4:
-            raise CheckpointError(f"not a U^2-Net state dict (no first-RSU convolution among {len(sd)} keys; first: {list(sd)[:3]})")
-    if w.shape[0] not in (32, 16): raise CheckpointError(f"the first RSU has {w.shape[0]} mid channels; expected 32 (full) or 16 (lite)")
+            raise CheckpointError(f"not a U^2-Net state dict (no first-RSU convolution among "
+                                  f"{len(sd)} keys; first: {list(sd)[:3]})")
+    if w.shape[0] not in (32, 16):
+        raise CheckpointError(f"the first RSU has {w.shape[0]} mid channels; expected 32 (full) or"
+                              f" 16 (lite)")
     return 'full' if w.shape[0] == 32 else 'lite'
 
 # %% ../nbs/03_weights.ipynb #e72f1db2
@@ -110,23 +135,29 @@ def _describe_mismatch(model:torch.nn.Module, sd:dict, n:int=5) -> str:
     ours = model.state_dict()
     missing = [k for k in ours if k not in sd]
     unexpected = [k for k in sd if k not in ours]
-    shapes = [f"{k}: file {tuple(sd[k].shape)} vs model {tuple(ours[k].shape)}" for k in ours if k in sd and sd[k].shape != ours[k].shape]
-    parts = [f"{len(l)} {what} (first: {l[:n]})" for l, what in ((missing, 'missing keys'), (unexpected, 'unexpected keys'), (shapes, 'shape mismatches')) if l]
+    shapes = [f"{k}: file {tuple(sd[k].shape)} vs model {tuple(ours[k].shape)}" for k in ours
+              if k in sd and sd[k].shape != ours[k].shape]
+    parts = [f"{len(l)} {what} (first: {l[:n]})"
+             for l, what in ((missing, 'missing keys'), (unexpected, 'unexpected keys'),
+                             (shapes, 'shape mismatches')) if l]
     return '; '.join(parts)
 
 # %% ../nbs/03_weights.ipynb #d6ea87a8
 def _as_float32(sd:dict) -> dict:
-    "`sd` with floating-point tensors as float32 (the model's dtype when it takes the tensors themselves)."
+    """`sd` with floating-point tensors as float32 (the model's dtype when it takes the tensors
+    themselves)."""
     return {k: v.float() if v.is_floating_point() else v for k, v in sd.items()}
 
 def _fit_official(model:U2Net, src:dict, name:str, assign:bool=False) -> U2Net:
-    "Convert the official state dict `src`, check it against `model` and load it strictly; errors name `name`."
+    """Convert the official state dict `src`, check it against `model` and load it strictly; errors
+    name `name`."""
     try: sd = convert_official(src)
     except (KeyError, ValueError) as e: raise CheckpointError(f"{name}: {e.args[0]}") from None
     if problems := _describe_mismatch(model, sd):
         try: size = model_size(src)
         except CheckpointError: size = None
-        hint = f" It is a {size} checkpoint but the model is {model_size(model)}: use u2net_{size}()." if size and size != model_size(model) else ''
+        hint = (f" It is a {size} checkpoint but the model is {model_size(model)}: "
+                f"use u2net_{size}()." if size and size != model_size(model) else '')
         raise CheckpointError(f"{name} does not fit the model: {problems}.{hint}")
     model.load_state_dict(_as_float32(sd) if assign else sd, strict=True, assign=assign)
     return model
@@ -135,15 +166,18 @@ def _fit_official(model:U2Net, src:dict, name:str, assign:bool=False) -> U2Net:
 def load_official(model:U2Net,         # u2net_full() for u2net.pth, u2net_lite() for u2netp.pth
                   path_or_state_dict,  # path to an official .pth file, or its state dict
                   ) -> U2Net:
-    "Load official U^2-Net weights into `model` (strict), folding the conv biases into BatchNorm; returns `model`."
-    src = path_or_state_dict if isinstance(path_or_state_dict, dict) else read_checkpoint(path_or_state_dict)
-    return _fit_official(model, src, 'state dict' if isinstance(path_or_state_dict, dict) else str(path_or_state_dict))
+    """Load official U^2-Net weights into `model` (strict), folding the conv biases into BatchNorm;
+    returns `model`."""
+    given = path_or_state_dict
+    src = given if isinstance(given, dict) else read_checkpoint(given)
+    return _fit_official(model, src, 'state dict' if isinstance(given, dict) else str(given))
 
 # %% ../nbs/03_weights.ipynb #a360757f
 def official_model(path_or_state_dict) -> U2Net:
     "Build the right model size for an official checkpoint, load it, and return it in eval mode."
-    src = path_or_state_dict if isinstance(path_or_state_dict, dict) else read_checkpoint(path_or_state_dict)
-    name = 'state dict' if isinstance(path_or_state_dict, dict) else str(path_or_state_dict)
+    given = path_or_state_dict
+    src = given if isinstance(given, dict) else read_checkpoint(given)
+    name = 'state dict' if isinstance(given, dict) else str(given)
     try: size = model_size(src)
     except CheckpointError as e: raise CheckpointError(f"{name}: {e}") from None
     return _fit_official(u2net_full() if size == 'full' else u2net_lite(), src, name).eval()
@@ -154,40 +188,56 @@ MODELS = {'full': u2net_full, 'lite': u2net_lite}
 
 # %% ../nbs/03_weights.ipynb #86eb5cad
 def check_model_name(name) -> str:
-    "`name` if it is 'full' or 'lite'; otherwise one `U2NetError` worded the same for every command."
+    """`name` if it is 'full' or 'lite'; otherwise one `U2NetError` worded the same for every
+    command."""
     if name not in MODELS: raise U2NetError(f"model must be 'full' or 'lite', got {name!r}")
     return name
 
 # %% ../nbs/03_weights.ipynb #0b8e193a
 def _unwrap_checkpoint(obj:dict, name:str) -> tuple[dict, str|None]:
-    "(state dict without wrapper prefixes, the size the checkpoint declares or None), from any accepted layout."
-    if 'format' in obj and obj['format'] != CKPT_FORMAT: raise CheckpointError(f"{name}: checkpoint format {obj['format']!r} is not {CKPT_FORMAT!r}")
+    """(state dict without wrapper prefixes, the size the checkpoint declares or None), from any
+    accepted layout."""
+    if 'format' in obj and obj['format'] != CKPT_FORMAT:
+        raise CheckpointError(f"{name}: checkpoint format {obj['format']!r} is not {CKPT_FORMAT!r}")
     if isinstance(obj.get('model'), dict): sd, size = obj['model'], obj.get('model_name')
-    elif isinstance(obj.get('state_dict'), dict): sd, size = obj['state_dict'], None     # {'state_dict': ...} wrappers
+    # {'state_dict': ...} wrappers
+    elif isinstance(obj.get('state_dict'), dict): sd, size = obj['state_dict'], None
     else: sd, size = obj, None
-    return {str(k).removeprefix('module.').removeprefix('_orig_mod.'): v for k, v in sd.items()}, size
+    return {str(k).removeprefix('module.').removeprefix('_orig_mod.'): v
+            for k, v in sd.items()}, size
 
 # %% ../nbs/03_weights.ipynb #a6e9ba4c
-def load_model(path_or_state,  # our training checkpoint, an official u2net.pth / u2netp.pth, or a bare state dict (path or dict)
-               model=None,     # None, 'full' / 'lite' (the size you expect, checked), or a U2Net to load the weights into
-               device='cpu',   # where the model goes: 'cpu', 'cuda', 'cuda:1', 'gpu', ...
-               with_config:bool=False, # also return the training settings a checkpoint of ours carries (else None)
-               ) -> U2Net:
-    "A `U2Net` with these weights, in eval mode on `device`; a `CheckpointError` naming the file when they do not fit."
-    name, dev = 'state dict' if isinstance(path_or_state, dict) else str(path_or_state), resolve_device(device)
-    want = model_size(model) if isinstance(model, torch.nn.Module) else None if model is None else check_model_name(model)
+def load_model(
+    # our training checkpoint, an official u2net.pth / u2netp.pth, or a state dict (or its file)
+    path_or_state,
+    # None, 'full' / 'lite' (the size you expect, checked), or a U2Net to load the weights into
+    model=None,
+    device='cpu',           # where the model goes: 'cpu', 'cuda', 'cuda:1', 'gpu', ...
+    with_config:bool=False, # also return the training settings a checkpoint of ours carries
+) -> U2Net:
+    """A `U2Net` with these weights, in eval mode on `device`; a `CheckpointError` naming the file
+    when they do not fit."""
+    name = 'state dict' if isinstance(path_or_state, dict) else str(path_or_state)
+    dev = resolve_device(device)
+    if isinstance(model, torch.nn.Module): want = model_size(model)
+    else: want = None if model is None else check_model_name(model)
     obj = path_or_state if isinstance(path_or_state, dict) else read_checkpoint(path_or_state)
     sd, size = _unwrap_checkpoint(obj, name)
     try: size = size or model_size(sd)
     except CheckpointError as e: raise CheckpointError(f"{name}: {e}") from None
     if size not in MODELS: raise CheckpointError(f"{name}: unknown model name {size!r}")
-    if want and want != size: raise CheckpointError(f"{name}: holds a u2net_{size} model, not u2net_{want}")
-    take = not isinstance(model, torch.nn.Module) and not isinstance(path_or_state, dict)   # tensors read here: no copy
+    if want and want != size:
+        raise CheckpointError(f"{name}: holds a u2net_{size} model, not u2net_{want}")
+    # tensors read here: no copy
+    take = not isinstance(model, torch.nn.Module) and not isinstance(path_or_state, dict)
     if take:
-        with torch.device('meta'): net = MODELS[size]()                         # no random initialisation, no memory
+        # no random initialisation, no memory
+        with torch.device('meta'): net = MODELS[size]()
     else: net = model if isinstance(model, torch.nn.Module) else MODELS[size]()
-    if any(k.startswith('stage1.') for k in sd): _fit_official(net, sd, name, assign=take)   # official names: convert, fold biases
-    elif problems := _describe_mismatch(net, sd): raise CheckpointError(f"{name} does not fit u2net_{size}: {problems}")
+    # official names: convert, fold biases
+    if any(k.startswith('stage1.') for k in sd): _fit_official(net, sd, name, assign=take)
+    elif problems := _describe_mismatch(net, sd):
+        raise CheckpointError(f"{name} does not fit u2net_{size}: {problems}")
     else: net.load_state_dict(_as_float32(sd) if take else sd, strict=True, assign=take)
     net = net.to(dev).eval()
     cfg = obj.get('config') if isinstance(obj.get('config'), dict) else None
@@ -199,25 +249,32 @@ OFFICIAL_WEIGHTS = {'u2net': '1ao1ovG1Qtx4b7EoskHXmi2E9rp5CHLcZ',    # Google Dr
 
 
 # %% ../nbs/03_weights.ipynb #886e54f9
-def download_official(name:str='u2netp',   # 'u2net' (full, 176 MB) or 'u2netp' (small, 4.7 MB)
-                      dest='.',            # folder to write `<name>.pth` into
-                      sha256:str|None=None # expected SHA-256 of the file, if you have one
+def download_official(name:str='u2netp',    # 'u2net' (full, 176 MB) or 'u2netp' (small, 4.7 MB)
+                      dest='.',             # folder to write `<name>.pth` into
+                      sha256:str|None=None, # expected SHA-256 of the file, if you have one
                       ) -> Path:
-    "Download an official checkpoint from Google Drive atomically, verify it (checksum if given, then structure)."
-    if name not in OFFICIAL_WEIGHTS: raise ValueError(f"unknown official checkpoint {name!r}: choose from {list(OFFICIAL_WEIGHTS)}")
+    "Download an official checkpoint atomically, verify it (checksum if given, then structure)."
+    if name not in OFFICIAL_WEIGHTS:
+        raise ValueError(f"unknown official checkpoint {name!r}: "
+                         f"choose from {list(OFFICIAL_WEIGHTS)}")
     dest = Path(dest); dest.mkdir(parents=True, exist_ok=True)
     out, part = dest/f'{name}.pth', dest/f'{name}.pth.part'
-    url = f'https://drive.usercontent.google.com/download?id={OFFICIAL_WEIGHTS[name]}&export=download&confirm=t'
+    url = ('https://drive.usercontent.google.com/download'
+           f'?id={OFFICIAL_WEIGHTS[name]}&export=download&confirm=t')
     with urllib.request.urlopen(url, timeout=60) as r, open(part, 'wb') as f:
-        if 'text/html' in r.headers.get('Content-Type', ''): raise CheckpointError(f"{url}: Google Drive answered with a web page, not the file (quota or confirmation): use gdown")
+        if 'text/html' in r.headers.get('Content-Type', ''):
+            raise CheckpointError(f"{url}: Google Drive answered with a web page, not the file "
+                                  "(quota or confirmation): use gdown")
         while b := r.read(1 << 20): f.write(b)
     return verify_official(part, out, sha256)
 
 def verify_official(part, out, sha256:str|None=None) -> Path:
-    "Check a downloaded checkpoint `part` (checksum if given, then a strict conversion) and atomically rename it to `out`."
+    "Check a downloaded `part` (checksum if given, then a strict conversion); rename it to `out`."
     part, out = Path(part), Path(out)
     if sha256 and (got := sha256sum(part)) != sha256.lower():
-        part.unlink(); raise CheckpointError(f"{part}: SHA-256 mismatch: expected {sha256}, got {got} (file removed)")
+        part.unlink()
+        raise CheckpointError(f"{part}: SHA-256 mismatch: expected {sha256}, got {got} "
+                              "(file removed)")
     try: official_model(part)
     except CheckpointError:
         part.unlink(); raise
