@@ -20,6 +20,11 @@ cell, each of these problems:
   source       a show_doc [source] link that points at line "None" (a member nbdev cannot find in the module)
   processing   nbdev's docs processing itself fails on the notebook (the site build would stop there)
   install      the front page's package list (after `<!-- requirements -->`) differs from settings.ini
+  nested-link  a link inside a link's text (a backticked name in a link's text gets linked again by nbdev, and the
+               outer link then renders as literal text)
+  course-source  a course page (the sidebar's "Course" section) exports a public class or function whose source the
+               page does not show (`#| export` shows a signature only: use `#| exports`)
+  long-line    a course page shows a code line longer than 100 characters
 
 Usage: python tools/check_docs.py [--proc DIR] [NOTEBOOK ...]   |   python tools/check_docs.py --self-test
 Ends with a line `docs check: N problems`; exits 1 when N > 0.
@@ -278,8 +283,62 @@ def _inserted_cell(c:dict, src:dict, last) -> str:
             if hits: return f"cell {(after or hits)[0]} (show_doc of {m[1]})"
     return f"after cell {last}" if last is not None else 'page start'
 
-def check(nbs:Path, processed:dict[Path, dict], st, root:Path=ROOT) -> list[Problem]:
+COURSE_LINE = 100                                   # longest code line a course page may show
+
+def course_pages(nbs:Path) -> set[str]:
+    "Notebooks (relative to `nbs`) listed under the sidebar's section 'Course'."
+    import yaml
+    f = nbs/'sidebar.yml'
+    if not f.exists(): return set()
+    out = set()
+    def walk(items, inside):
+        for it in items or []:
+            if isinstance(it, str):
+                if inside: out.add(it)
+            elif isinstance(it, dict):
+                walk(it.get('contents'), inside or str(it.get('section', '')).strip().lower() == 'course')
+    walk((yaml.safe_load(f.read_text()) or {}).get('website', {}).get('sidebar', {}).get('contents'), False)
+    return out
+
+_NESTED = re.compile(r'\[[^\]\n]*\[[^\]\n]*\]\([^)\s]*\)[^\]\n]*\]\(')
+
+def exported_names(src:dict) -> list[tuple[int, str]]:
+    "(cell, name) of each public top-level class or function that a cell exports (`#| export` or `#| exports`)."
+    import ast
+    out = []
+    for i, c in enumerate(src['cells']):
+        s = ''.join(c['source'])
+        if c['cell_type'] != 'code' or not re.search(r'^#\|\s*exports?\b', s, re.M): continue
+        code = '\n'.join(l for l in s.splitlines() if not l.lstrip().startswith(('%', '!')))
+        try: tree = ast.parse(code)
+        except SyntaxError: continue
+        out += [(i, n.name) for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+                and not n.name.startswith('_')]
+    return out
+
+def shown_code(nb:dict) -> list[str]:
+    "Sources of the code cells the processed page shows (not `echo: false`)."
+    return [''.join(c['source']) for c in nb['cells'] if c['cell_type'] == 'code'
+            and not re.search(r'^#\|\s*echo:\s*false', ''.join(c['source']), re.M)]
+
+def course_problems(src:dict, nb:dict) -> list[tuple[str, str, str]]:
+    "(where, kind, message) for a course page: hidden definitions and long lines."
+    shown, probs = shown_code(nb), []
+    for i, name in exported_names(src):
+        pat = re.compile(rf'^\s*(?:async\s+)?(?:def|class)\s+{re.escape(name)}\b', re.M)
+        if not any(pat.search(s) for s in shown):
+            probs.append((f"cell {i}", 'course-source', f"{name} is exported but its source is not shown "
+                                                        "(use `#| exports`)"))
+    for s in shown:
+        for line in s.splitlines():
+            if len(line) > COURSE_LINE and not line.startswith('#|'):
+                probs.append(('page', 'long-line', f"a shown code line has {len(line)} characters "
+                                                   f"(at most {COURSE_LINE}): {line.strip()[:60]!r}"))
+    return probs
+
+def check(nbs:Path, processed:dict[Path, dict], st, root:Path=ROOT, course:set|None=None) -> list[Problem]:
     site = site_url(st)
+    course = course_pages(nbs) if course is None else course
     pages = {}
     for src, nb in processed.items():
         rel = src.relative_to(nbs).as_posix()
@@ -293,6 +352,8 @@ def check(nbs:Path, processed:dict[Path, dict], st, root:Path=ROOT) -> list[Prob
         ids = {c.get('id'): i for i, c in enumerate(src_nb['cells']) if c.get('id')}
         def add(where, kind, msg): problems.append(Problem(p.rel, where, kind, msg))
         for i, msg in front_matter_problems(src_nb): add(f"cell {i}", 'front-matter', msg)
+        if p.rel in course:
+            for where, kind, msg in course_problems(src_nb, p.nb): add(where, kind, msg)
         if p.rel == st.get('readme_nb', 'index.ipynb'):
             for i, msg in install_problems(src_nb, st): add(f"cell {i}" if i >= 0 else 'page', 'install', msg)
         last = None
@@ -306,6 +367,9 @@ def check(nbs:Path, processed:dict[Path, dict], st, root:Path=ROOT) -> list[Prob
                 else:
                     for kind, msg in table_problems(md): add(where, kind, msg)
                 outside, _ = split_fences(md)
+                for m in _NESTED.finditer(outside):
+                    add(where, 'nested-link', f"a link inside a link's text renders as literal text: "
+                                              f"{m[0][:70]!r} (drop the backticks in the link's text)")
                 for text, url, s, e, img in links(md):
                     if img:
                         if re.match(r'^(\w+:|//)', url) or not url: continue
@@ -360,12 +424,14 @@ def self_test() -> int:
         _md("# Demo\n\n> A summary.\n\nAn introduction that nbdev drops."),                     # front-matter
         _md(f"## Things\n\nSee [`Thing`]({site}demo.html#thing), [`_scribble`]({site}demo.html#_scribble),\n"
             f"[`Thing.split`]({site}demo.html#thing.split), [nothing]({site}nowhere.html), [gone](gone.ipynb) and\n"
-            f"(in [`fit`]({site}demo.html#things) mode).\n\n![arch](images/missing.png)\n\n"
-            "| metric | value |\n|---|---|\n| MAE | 0.04 |\n| E-measure | |\n"),
+            f"(in [`teach`]({site}demo.html#things) mode).\n\n![arch](images/missing.png)\n\n"
+            "| metric | value |\n|---|---|\n| MAE | 0.04 |\n| E-measure | |\n\n"
+            f"The [`U2Net`]({site}demo.html#thing) class again.\n"),
         _code("#| export\nclass Thing:\n    \"A thing.\"\n    def __init__(self,\n"
               "                 x:int=0): # like `U2Net`\n        self.x = x\n"
               "    def __repr__(self): return 'Thing()'"),
         _code("show_doc(Thing.__repr__)"),
+        _code("x = 1  # " + "a comment that makes this shown line far longer than a course page allows, " * 2),
         # what show_doc gives for a classmethod defined inside a class of the library (seen in real output)
         _code("Markdown(doc)", [{'output_type': 'execute_result', 'execution_count': None, 'metadata': {}, 'data': {
               'text/markdown': [f"---\n\n[source](https://github.com/x/demo/blob/main/demo/demo.py#LNone)"
@@ -382,13 +448,15 @@ def self_test() -> int:
             f"A link to [a section]({site}clean.html#section-one), [the other page](demo.html), [its notebook](demo.ipynb#things),\n"
             "a mode in train mode.\n\n"
             "| | a | b |\n|---|---|---|\n| row | 1 | 2 |\n| `x|y` | $|v|$ | 3 |\n\n```\n| not | a table |\n|---|---|\n| x | |\n```\n"),
-        _code("#| export\ndef add_one(x:int): # the number\n    \"Add one to `x`.\"\n    return x + 1"),
+        _code("#| exports\ndef add_one(x:int): # the number\n    \"Add one to `x`.\"\n    return x + 1"),
+        _code("#| echo: false\ny = 2  # " + "hidden from the page, so its length does not matter at all here " * 2),
         _code("print('fine')", [{'output_type': 'stream', 'name': 'stdout', 'text': ["fine\n"]},
                                 {'output_type': 'stream', 'name': 'stderr', 'text': ["100%|####| 3/3\n"]}]),
     ])
     index = _nb([fm("demo"), _md("## Install\n\n<!-- requirements -->\n`numpy scipy`\n")])
     expect = {'front-matter': 1, 'private': 1, 'anchor': 3, 'mode-link': 1, 'image': 1, 'table': 1,
-              'signature': 1, 'boilerplate': 1, 'output': 2, 'source': 1}
+              'signature': 1, 'boilerplate': 1, 'output': 2, 'source': 1, 'nested-link': 1, 'course-source': 1,
+              'long-line': 1}
     with tempfile.TemporaryDirectory() as d:
         nbs = Path(d)
         (nbs/'images').mkdir(); (nbs/'images'/'present.png').write_bytes(b'\x89PNG\r\n\x1a\n')
@@ -396,7 +464,7 @@ def self_test() -> int:
         for name, nb in [('demo.ipynb', bad), ('clean.ipynb', clean), ('index.ipynb', index), ('broken.ipynb', broken)]:
             (nbs/name).write_text(json.dumps(nb, indent=1))
         processed = process(source_notebooks(nbs), notes=False)
-        probs = check(nbs, processed, st, root=nbs)
+        probs = check(nbs, processed, st, root=nbs, course={'demo.ipynb', 'clean.ipynb'})
         ok = list(FAILED) == [nbs/'broken.ipynb'] and 'boom at import' in FAILED[nbs/'broken.ipynb']
         if not ok: print(f"self-test: expected only broken.ipynb to fail processing, got {FAILED}")
         got = {}
@@ -409,7 +477,8 @@ def self_test() -> int:
         # the install detector: a package missing from the list is found
         index['cells'][1]['source'] = "## Install\n\n<!-- requirements -->\n`numpy`\n"
         (nbs/'index.ipynb').write_text(json.dumps(index, indent=1))
-        miss = [p for p in check(nbs, process([nbs/'index.ipynb'], notes=False), st, root=nbs) if p.kind == 'install']
+        miss = [p for p in check(nbs, process([nbs/'index.ipynb'], notes=False), st, root=nbs, course=set())
+                if p.kind == 'install']
         if len(miss) != 1 or 'scipy' not in miss[0].msg: print(f"self-test: install detector: {miss}"); ok = False
     print('self-test:', 'passed' if ok else 'FAILED')
     return 0 if ok else 1

@@ -4,12 +4,12 @@
 
 # %% ../nbs/14_core.ipynb #aef93479
 from __future__ import annotations
-import contextlib, errno, os, shutil, sys, uuid
+import contextlib, errno, hashlib, os, shutil, sys, uuid
 from pathlib import Path
 
 # %% auto #0
 __all__ = ['U2NetError', 'DiskFullError', 'atomic_write', 'first_line', 'cli_errors', 'resolve_device', 'torch_threads',
-           'process_alive']
+           'process_alive', 'sha256sum']
 
 # %% ../nbs/14_core.ipynb #461a9711
 class U2NetError(Exception):
@@ -104,3 +104,13 @@ def process_alive(pid:int) -> bool:
     except ProcessLookupError: return False
     except PermissionError: return True                              # it exists, it is someone else's
     return True
+
+# %% ../nbs/14_core.ipynb #c2309c2e
+def sha256sum(path,              # file to hash
+              chunk:int=1 << 20  # bytes read at a time
+             ) -> str:
+    "Hex SHA-256 of a file, read in chunks."
+    h = hashlib.sha256()
+    with open(path, 'rb') as f:
+        while b := f.read(chunk): h.update(b)
+    return h.hexdigest()

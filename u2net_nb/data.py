@@ -14,7 +14,7 @@ from PIL import Image
 from fastcore.basics import patch
 from tqdm.auto import tqdm
 from .core import U2NetError, atomic_write, process_alive
-from .runtime import IMAGE_EXTS, IMAGENET_MEAN, IMAGENET_STD, ImageReadError, _hw, _open, rgb_array
+from .photos import IMAGE_EXTS, IMAGENET_MEAN, IMAGENET_STD, ImageReadError, _hw, _open, rgb_array
 
 # %% auto #0
 __all__ = ['LAYOUTS', 'read_image', 'read_mask', 'normalize', 'denormalize', 'resize_to', 'TrainAugment', 'EvalTransform',

@@ -12,10 +12,11 @@ import torch.nn as nn
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel as DDP
 from .core import resolve_device
+from .training import dist_on, any_flag, unwrap
 
 # %% auto #0
-__all__ = ['DistInfo', 'dist_env', 'init_distributed', 'cleanup_distributed', 'dist_on', 'any_flag', 'gather_objects', 'barrier',
-           'wrap_ddp', 'unwrap', 'freeze_bn']
+__all__ = ['DistInfo', 'dist_env', 'init_distributed', 'cleanup_distributed', 'gather_objects', 'barrier', 'wrap_ddp',
+           'freeze_bn']
 
 # %% ../nbs/09_distributed.ipynb #45ef27ac
 class DistInfo(NamedTuple):
@@ -55,19 +56,6 @@ def cleanup_distributed():
     "Leave the process group (if any)."
     if dist.is_available() and dist.is_initialized(): dist.destroy_process_group()
 
-# %% ../nbs/09_distributed.ipynb #256f6f4f
-def dist_on() -> bool:
-    "Is a torch.distributed process group running in this process?"
-    return dist.is_available() and dist.is_initialized()
-
-# %% ../nbs/09_distributed.ipynb #347fa6c0
-def any_flag(*flags:bool, device='cpu') -> list[bool]:
-    "For each flag: is it set on any rank? (one all-reduce)."
-    if not dist_on(): return [bool(f) for f in flags]
-    t = torch.tensor([float(f) for f in flags], device=device)
-    dist.all_reduce(t, op=dist.ReduceOp.MAX)
-    return [bool(v) for v in t.tolist()]
-
 # %% ../nbs/09_distributed.ipynb #eb727fd0
 def gather_objects(obj) -> list:
     "One picklable object per rank, in rank order, on every rank."
@@ -92,13 +80,6 @@ def wrap_ddp(model:nn.Module,      # the model, already on `info.device`
         if info.device.type != 'cuda': raise ValueError("--sync-bn needs CUDA: PyTorch's SyncBatchNorm does not run on CPU")
         model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
     return DDP(model, device_ids=[info.device.index] if info.device.type == 'cuda' else None)
-
-# %% ../nbs/09_distributed.ipynb #11f7a4ab
-def unwrap(model:nn.Module) -> nn.Module:
-    "The plain model inside a DDP (or compiled) wrapper."
-    model = getattr(model, '_orig_mod', model)
-    model = getattr(model, 'module', model)
-    return getattr(model, '_orig_mod', model)
 
 # %% ../nbs/09_distributed.ipynb #7f5f552a
 def freeze_bn(model:nn.Module) -> nn.Module:

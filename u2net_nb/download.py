@@ -8,21 +8,10 @@ import hashlib, os, shutil, uuid, warnings, zipfile
 from pathlib import Path
 from urllib.request import Request, urlopen
 from tqdm.auto import tqdm
-from .core import U2NetError
+from .core import U2NetError, sha256sum
 
 # %% auto #0
-__all__ = ['DUTS_URLS', 'DUTS_SHA256', 'sha256sum', 'ChecksumError', 'ArchiveError', 'extract_archive', 'download_url',
-           'download_duts']
-
-# %% ../nbs/04a_download.ipynb #c2309c2e
-def sha256sum(path,              # file to hash
-              chunk:int=1 << 20  # bytes read at a time
-             ) -> str:
-    "Hex SHA-256 of a file, read in chunks."
-    h = hashlib.sha256()
-    with open(path, 'rb') as f:
-        while b := f.read(chunk): h.update(b)
-    return h.hexdigest()
+__all__ = ['DUTS_URLS', 'DUTS_SHA256', 'ChecksumError', 'ArchiveError', 'extract_archive', 'download_url', 'download_duts']
 
 # %% ../nbs/04a_download.ipynb #02cccac7
 class ChecksumError(U2NetError, ValueError):

@@ -7,15 +7,14 @@ from __future__ import annotations
 import numpy as np
 import torch
 from PIL import Image
-from .data import IMAGENET_MEAN, IMAGENET_STD
-from .runtime import taps
+from .photos import IMAGENET_MEAN, IMAGENET_STD, taps
 
 # %% auto #0
 __all__ = ['bilinear_taps', 'official_preprocess', 'minmax_normalize', 'official_postprocess']
 
 # %% ../nbs/04b_official.ipynb #79afbd10
 def bilinear_taps(n_in:int, n_out:int, zero_border:bool=False):
-    "Source indices (i0, i1) and weights (w0, w1) of bilinear resampling n_in -> n_out with half-pixel centres, as tensors (see `u2net_nb.runtime.taps`)."
+    "Source indices (i0, i1) and weights (w0, w1) of bilinear resampling n_in -> n_out with half-pixel centres, as tensors (see `u2net_nb.photos.taps`)."
     return tuple(torch.from_numpy(a) for a in taps(n_in, n_out, zero_border))
 
 # %% ../nbs/04b_official.ipynb #580dd259

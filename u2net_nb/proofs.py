@@ -17,7 +17,7 @@ from .synthetic import SyntheticSOD
 from .losses import deep_supervision_loss
 from .distributed import DistInfo, wrap_ddp, freeze_bn
 from .evaluate import evaluate, evaluate_metrics, shard_indices, _json_ready
-from .train import make_optimizer, make_scheduler, train_step
+from .training import make_optimizer, make_scheduler, train_step
 
 # %% auto #0
 __all__ = ['ddp_equivalence', 'exactly_once']

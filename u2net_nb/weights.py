@@ -8,8 +8,8 @@ import os, pickle, re, tempfile, urllib.request
 from pathlib import Path
 import torch
 from .model import U2Net, u2net_full, u2net_lite
-from .core import U2NetError, first_line, resolve_device
-from .download import sha256sum
+from .core import U2NetError, first_line, resolve_device, sha256sum
+
 
 # %% auto #0
 __all__ = ['STAGE_HEIGHTS', 'CKPT_FORMAT', 'MODELS', 'OFFICIAL_WEIGHTS', 'official_key_to_ours', 'convert_official',
