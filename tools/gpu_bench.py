@@ -433,8 +433,7 @@ def make_maps(n, H, W, seed=0):
 
 def bench_metrics(b: Bench):
     torch, P = b.torch, b.P
-    from u2net_nb.metrics_fast import sod_scores, numba
-    from u2net_nb.metrics import SODMetrics
+    from u2net_nb.metrics_fast import sod_scores, numba, SODMetrics
     n, (H, W) = P['maps'], P['map_hw']
     pc, gc_ = make_maps(n, H, W)
     cpu_backend = 'numba' if numba is not None else 'torch'

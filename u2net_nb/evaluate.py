@@ -21,7 +21,7 @@ from .synthetic import SyntheticSOD
 from .core import U2NetError, atomic_write, cli_errors, resolve_device
 from .weights import CKPT_FORMAT, load_model
 from .distributed import dist_on, unwrap
-from .metrics import SODMetrics
+from .metrics_fast import SODMetrics
 from .fast import check_options, engine
 from .official import minmax_normalize, official_preprocess
 
