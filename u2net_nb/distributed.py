@@ -32,18 +32,27 @@ class DistInfo(NamedTuple):
 
 # %% ../nbs/09_distributed.ipynb #efcbba0f
 def dist_env() -> tuple[int, int, int]:
-    "(rank, world size, local rank) from the launcher's environment variables; (0, 1, 0) without a launcher."
-    try: return int(os.environ.get('RANK', 0)), int(os.environ.get('WORLD_SIZE', 1)), int(os.environ.get('LOCAL_RANK', 0))
-    except ValueError as e: raise RuntimeError(f"bad RANK/WORLD_SIZE/LOCAL_RANK environment variable: {e}") from None
+    """(rank, world size, local rank) from the launcher's environment variables; (0, 1, 0) without a
+    launcher."""
+    try:
+        return int(os.environ.get('RANK',
+                                  0)), int(os.environ.get('WORLD_SIZE',
+                                                          1)), int(os.environ.get('LOCAL_RANK', 0))
+    except ValueError as e:
+        raise RuntimeError(f"bad RANK/WORLD_SIZE/LOCAL_RANK environment variable: {e}") from None
 
 # %% ../nbs/09_distributed.ipynb #75477412
-def init_distributed(device=None,     # None: cuda:LOCAL_RANK if CUDA is available, else cpu; or a device to use
+# None: cuda:LOCAL_RANK if CUDA is available, else cpu; or a device to use
+def init_distributed(device=None,
                      backend=None,    # None: nccl on CUDA, gloo on CPU
                      timeout_min:float=30) -> DistInfo:
-    "Join the process group if launched by `torchrun` (WORLD_SIZE > 1) and pick this process's device."
+    """Join the process group if launched by `torchrun` (WORLD_SIZE > 1) and pick this process's
+    device."""
     rank, world, local = dist_env()
-    device = resolve_device(device if device is not None else f'cuda:{local}' if torch.cuda.is_available() else 'cpu')
-    if device.type == 'cuda' and device.index is None: device = torch.device('cuda', local if world > 1 else 0)
+    if device is None: device = f'cuda:{local}' if torch.cuda.is_available() else 'cpu'
+    device = resolve_device(device)
+    if device.type == 'cuda' and device.index is None:
+        device = torch.device('cuda', local if world > 1 else 0)
     if device.type == 'cuda': torch.cuda.set_device(device)
     if world > 1 and not dist.is_initialized():
         backend = backend or ('nccl' if device.type == 'cuda' else 'gloo')
@@ -74,16 +83,19 @@ def wrap_ddp(model:nn.Module,      # the model, already on `info.device`
              info:DistInfo,        # from init_distributed
              sync_bn:bool=False,   # convert BatchNorm to SyncBatchNorm (GPU only)
              ) -> nn.Module:
-    "DistributedDataParallel around `model` when the world has several ranks; the model itself otherwise."
+    """DistributedDataParallel around `model` when the world has several ranks; the model itself
+    otherwise."""
     if not info.enabled: return model
     if sync_bn:
-        if info.device.type != 'cuda': raise ValueError("--sync-bn needs CUDA: PyTorch's SyncBatchNorm does not run on CPU")
+        if info.device.type != 'cuda':
+            raise ValueError("--sync-bn needs CUDA: PyTorch's SyncBatchNorm does not run on CPU")
         model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
     return DDP(model, device_ids=[info.device.index] if info.device.type == 'cuda' else None)
 
 # %% ../nbs/09_distributed.ipynb #7f5f552a
 def freeze_bn(model:nn.Module) -> nn.Module:
-    "Put the BatchNorm layers of `model` in eval mode (running statistics, no updates); returns `model`."
+    """Put the BatchNorm layers of `model` in eval mode (running statistics, no updates); returns
+    `model`."""
     for m in model.modules():
         if isinstance(m, nn.modules.batchnorm._BatchNorm): m.eval()
     return model

@@ -19,11 +19,12 @@ from .core import U2NetError, resolve_device
 from .weights import load_model, model_size
 from .fast import Engine, check_options, engine
 from .samples import sample_names, sample_path
-from .official import minmax_normalize, official_postprocess, official_preprocess
+from .official import minmax_normalize, official_postprocess, official_preprocess, seven_maps, show_side_maps
+from .official import explorer as _explorer
 
 # %% auto #0
 __all__ = ['resize_u8', 'load_u8', 'read_resized', 'model_input', 'predict_iter', 'predict', 'to_uint8', 'cutout', 'composite',
-           'side_maps', 'show_side_maps', 'explorer', 'cpu_only_build']
+           'side_maps', 'explorer', 'cpu_only_build']
 
 # %% ../nbs/11_predict.ipynb #184bdf49
 def resize_u8(x:torch.Tensor,           # uint8 image [C,H,W] (any strides, e.g. a permuted HWC array)
@@ -231,54 +232,10 @@ def side_maps(model:U2Net, image, size=320, display:int=320):
     maps = [F.interpolate(o[None, None].float().cpu(), size=hw, mode='bilinear', align_corners=False)[0, 0] for o in outs]
     return resize_u8(load_u8(image, 2*display)[0], hw).round().to(torch.uint8), maps
 
-# %% ../nbs/11_predict.ipynb #1d0538a0
-def show_side_maps(photo, maps, threshold:float=0.5, title:str|None=None):
-    "Figure: photo, fused map d0, side maps d1..d6, d0 > threshold, cut-out over a checkerboard."
-    import matplotlib.pyplot as plt
-    fig, axs = plt.subplots(2, 5, figsize=(10, 4.6*photo.shape[1]/photo.shape[2] + 0.6), dpi=80)
-    rgb, alpha = photo.permute(1, 2, 0).numpy(), (maps[0] > threshold).float()
-    checker = (((np.indices(rgb.shape[:2])//12).sum(0) % 2)*60 + 160)[..., None]
-    cut = (rgb*alpha[..., None].numpy() + checker*(1 - alpha[..., None].numpy())).astype(np.uint8)
-    panels = [(rgb, 'photo'), (maps[0], 'd0 (fused)')] + [(m, f'd{i}') for i, m in enumerate(maps[1:], 1)] + [(alpha, f'd0 > {threshold:.2f}'), (cut, 'cut-out')]
-    for ax, (im, name) in zip(axs.flat, panels):
-        ax.imshow(im, cmap='gray', vmin=0, vmax=1) if im.ndim == 2 else ax.imshow(im); ax.set_title(name, fontsize=9); ax.axis('off')
-    if title: fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    return fig
-
-# %% ../nbs/11_predict.ipynb #899f4e87
-def _upload_bytes(value):
-    "Content of the last uploaded file (ipywidgets 7: dict, 8: tuple of dicts)."
-    items = list(value.values()) if isinstance(value, dict) else list(value)
-    return bytes(items[-1]['content']) if items else None
-
-# %% ../nbs/11_predict.ipynb #403b7e36
+# %% ../nbs/11_predict.ipynb #cc8856a4
 def explorer(model:U2Net, images=None, size=320, threshold:float=0.5):
-    "Widget: choose (or upload) a photo, see the seven output maps, the thresholded map and the cut-out."
-    import ipywidgets as W, matplotlib.pyplot as plt
-    from IPython.display import display
-    images = {Path(p).name: p for p in (images if images is not None else [sample_path(s) for s in sample_names()])}
-    pick = W.Dropdown(options=list(images), description='image')
-    up = W.FileUpload(accept='image/*', multiple=False, description='upload')
-    th = W.FloatSlider(value=threshold, min=0, max=1, step=0.01, description='threshold', continuous_update=False)
-    out, state = W.Output(), {}
-    def draw(*_):
-        with out:
-            out.clear_output(wait=True)
-            if 'maps' not in state: return
-            fig = show_side_maps(state['photo'], state['maps'], th.value); display(fig); plt.close(fig)
-    def show(src):
-        try: state['photo'], state['maps'] = side_maps(model, src, size)
-        except (ImageReadError, ValueError, OSError) as e:
-            with out: out.clear_output(); print(f"cannot read this image: {e}")
-            return
-        draw()
-    pick.observe(lambda ch: show(images[ch['new']]), 'value')
-    up.observe(lambda ch: (b := _upload_bytes(ch['new'])) and show(Image.open(io.BytesIO(b))), 'value')
-    th.observe(draw, 'value')
-    if images: show(images[pick.value])
-    box = W.VBox([W.HBox([pick, up, th]), out]); box.state = state
-    return box
+    "The course's `explorer` widget, with the seven maps computed by the model's cached engine (`side_maps`)."
+    return _explorer(model, images, size, threshold, maps=side_maps)
 
 # %% ../nbs/11_predict.ipynb #11f2b8bf
 def _render(mode, src, m, background):

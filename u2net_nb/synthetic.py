@@ -17,16 +17,20 @@ __all__ = ['DOMAINS', 'synthetic_scene', 'SyntheticSOD']
 # %% ../nbs/05_synthetic.ipynb #ac4fec6c
 @lru_cache(maxsize=64)
 def _interp_index(n, g):
-    "Left neighbours [n] and weights [n] that linearly upsample a g-point grid to n points (grid corners on the ends)."
+    """Left neighbours [n] and weights [n] that linearly upsample a g-point grid to n points (grid
+    corners on the ends)."""
     pos = np.linspace(0, g - 1, n, dtype=np.float32)
     i0 = np.clip(np.floor(pos).astype(np.intp), 0, g - 2)
     return i0, (pos - i0).astype(np.float32)
 
 def _upsample(G, h, w):
-    "Bilinear upsampling of grids `G` [c,gy,gx] to [c,h,w] (separable gathers; no BLAS, no threads)."
+    """Bilinear upsampling of grids `G` [c,gy,gx] to [c,h,w] (separable gathers; no BLAS, no
+    threads)."""
     (iy, fy), (ix, fx) = _interp_index(h, G.shape[1]), _interp_index(w, G.shape[2])
-    c0 = np.take(G, ix, axis=2); cols = c0 + (np.take(G, ix + 1, axis=2) - c0)*fx   # [c,gy,w]: small
-    step = np.diff(cols, axis=1, append=cols[:, -1:])                               # row-to-row differences
+    c0 = np.take(G, ix, axis=2)
+    cols = c0 + (np.take(G, ix + 1, axis=2) - c0)*fx   # [c,gy,w]: small
+    # row-to-row differences
+    step = np.diff(cols, axis=1, append=cols[:, -1:])
     out = np.take(step, iy, axis=1); out *= fy[:, None]; out += np.take(cols, iy, axis=1)
     return out                                                                      # [c,h,w]
 
@@ -47,7 +51,8 @@ def _radius(kind, p, th):
         n, k = p; s = 2*np.mod(th, 2*math.pi/n)*(n/(2*math.pi)) - 1
         return k + (1-k)*np.abs(s), (1-k)*np.sign(s)*(n/math.pi)
     r = np.ones_like(th); dr = np.zeros_like(th)      # 'blob': a few Fourier harmonics
-    for k, (a, ph) in enumerate(zip(*p), start=2): r += a*np.cos(k*th + ph); dr -= k*a*np.sin(k*th + ph)
+    for k, (a, ph) in enumerate(zip(*p), start=2):
+        r += a*np.cos(k*th + ph); dr -= k*a*np.sin(k*th + ph)
     return r, dr
 
 # %% ../nbs/05_synthetic.ipynb #9dd9f168
@@ -60,28 +65,35 @@ def _random_shape(rng, domain:str='default'):
     if kind == 'ellipse': a = rng.uniform(.55, 1); p = (a, rng.uniform(.35, 1)*a)
     elif kind == 'polygon': p = int(rng.integers(3, 8))
     elif kind == 'star': p = (int(rng.integers(4, 8)), rng.uniform(.4, .65))
-    else: p = ((rng.uniform(-.18, .18, 4)/np.arange(1, 5)).tolist(), rng.uniform(0, 2*math.pi, 4).tolist())
+    else:
+        p = ((rng.uniform(-.18, .18, 4)/np.arange(1, 5)).tolist(),
+             rng.uniform(0, 2*math.pi, 4).tolist())
     return kind, p
 
 # %% ../nbs/05_synthetic.ipynb #3aaac181
 def _coverage(S, cx, cy, R, kind, p, rot, edge=1.):
-    "Coverage in 0..1 of a shape of radius `R` px centred at (cx, cy) in an S x S image, as (alpha [h,w], (rows, cols)) or None."
+    """Coverage in 0..1 of a shape of radius `R` px centred at (cx, cy) in an S x S image, as (alpha
+    [h,w], (rows, cols)) or None."""
     cx, cy = float(cx), float(cy)
     ext = R*(1 + sum(abs(a) for a in p[0]) if kind == 'blob' else 1) + edge + 1
-    y0, y1, x0, x1 = max(int(cy - ext), 0), min(int(cy + ext) + 1, S), max(int(cx - ext), 0), min(int(cx + ext) + 1, S)
+    y0, y1, x0, x1 = max(int(cy - ext), 0), min(int(cy + ext) + 1,
+                                                S), max(int(cx - ext), 0), min(int(cx + ext) + 1, S)
     if y1 <= y0 or x1 <= x0: return None
     dy = (np.arange(y0, y1, dtype=np.float32) + .5 - cy)[:, None]
     dx = (np.arange(x0, x1, dtype=np.float32) + .5 - cx)[None, :]
     rho = np.sqrt(dx*dx + dy*dy); th = np.arctan2(dy, dx) - np.float32(rot)
     r, dr = _radius(kind, p, th)
     dr /= r; dr *= dr; dr += 1; np.sqrt(dr, out=dr)         # sqrt(1 + (r'/r)^2)
-    r *= np.float32(R); r -= rho; r /= dr                   # ~ signed distance to the outline, px (>0 inside)
+    r *= np.float32(R)
+    r -= rho
+    r /= dr                   # ~ signed distance to the outline, px (>0 inside)
     r *= np.float32(1/edge); r += np.float32(.5)
     return np.clip(r, 0, 1, out=r), (slice(y0, y1), slice(x0, x1))
 
 # %% ../nbs/05_synthetic.ipynb #14e8e408
 def _texture(rng, h, w, c1, c2):
-    "Colour field [3,h,w] (or [3,1,1] when flat) between colours `c1` and `c2`: flat, stripes, gradient or smooth noise."
+    """Colour field [3,h,w] (or [3,1,1] when flat) between colours `c1` and `c2`: flat, stripes,
+    gradient or smooth noise."""
     kind = rng.integers(4)
     if kind == 0: return c1[:, None, None]
     yy, xx = np.arange(h, dtype=np.float32)[:, None], np.arange(w, dtype=np.float32)[None, :]
@@ -97,12 +109,15 @@ def _paint(img, alpha, sl, tex):
 
 # %% ../nbs/05_synthetic.ipynb #18ee5884
 def _background(rng, S):
-    "Textured background [3,S,S] float32 (two muted colours in large smooth regions) and its mean colour."
+    """Textured background [3,S,S] float32 (two muted colours in large smooth regions) and its mean
+    colour."""
     hb, sb = rng.uniform(), rng.uniform(0, .5)
     b1 = _hsv(hb, sb, rng.uniform(.25, .85))
     b2 = _hsv(hb + rng.uniform(-.5, .5), rng.uniform(0, .5), rng.uniform(.25, .85))
     g = int(rng.integers(8, 24))
-    t = .5 + .8*_upsample(rng.uniform(-1, 1, (1, int(rng.integers(2, 5)), int(rng.integers(2, 5)))).astype(np.float32), g, g)
+    t = .5 + .8*_upsample(rng.uniform(-1, 1,
+                                      (1, int(rng.integers(2, 5)),
+                                       int(rng.integers(2, 5)))).astype(np.float32), g, g)
     G = b1[:, None, None] + (b2 - b1)[:, None, None]*np.clip(t, 0, 1)
     G += rng.uniform(-1, 1, (3, g, g)).astype(np.float32)*np.float32(rng.uniform(.02, .08))
     img = _upsample(G, S, S)
@@ -111,19 +126,26 @@ def _background(rng, S):
 
 # %% ../nbs/05_synthetic.ipynb #f10a6f62
 def _distractors(rng, img, bg_mean):
-    "Paint 3-8 non-salient shapes: low-contrast, small, or out of focus (blurred edges, translucent)."
+    """Paint 3-8 non-salient shapes: low-contrast, small, or out of focus (blurred edges,
+    translucent)."""
     S = img.shape[-1]
     for _ in range(int(rng.integers(3, 9))):
-        kind = rng.choice(3, p=[.35, .3, .35])                # 0 low contrast, 1 small, 2 out of focus
+        # 0 low contrast, 1 small, 2 out of focus
+        kind = rng.choice(3, p=[.35, .3, .35])
         R = S*(rng.uniform(.05, .2), rng.uniform(.015, .045), rng.uniform(.08, .22))[kind]
         col = (np.clip(bg_mean + rng.normal(0, .07, 3), 0, 1).astype(np.float32) if kind == 0
                else _hsv(rng.uniform(), rng.uniform(.4, 1), rng.uniform(.4, 1)))
         edge = (rng.uniform(1.5, 3), 1., rng.uniform(.05, .12)*S)[kind]
         shape, p = _random_shape(rng)
-        out = _coverage(S, rng.uniform(0, S), rng.uniform(0, S), R, shape, p, rng.uniform(0, 2*math.pi), edge)
+        out = _coverage(S, rng.uniform(0, S), rng.uniform(0, S), R, shape, p,
+                        rng.uniform(0, 2*math.pi), edge)
         if out is None: continue
-        if kind == 2: _paint(img, out[0]*np.float32(rng.uniform(.6, 1)), out[1], col[:, None, None])   # blurred: no texture
-        else: _paint(img, out[0], out[1], _texture(rng, *out[0].shape, col, np.clip(col*np.float32(rng.uniform(.8, 1.2)), 0, 1)))
+        # blurred: no texture
+        if kind == 2: _paint(img, out[0]*np.float32(rng.uniform(.6, 1)), out[1], col[:, None, None])
+        else:
+            _paint(img, out[0], out[1],
+                   _texture(rng, *out[0].shape, col,
+                            np.clip(col*np.float32(rng.uniform(.8, 1.2)), 0, 1)))
 
 # %% ../nbs/05_synthetic.ipynb #85cb4325
 def _salient_colour(rng, bg_mean):
@@ -145,7 +167,8 @@ def _salient(rng, img, mask, bg_mean, domain:str='default'):
             cx, cy = [(v, u), (S - v, u), (u, v), (u, S - v)][int(rng.integers(4))]
         else: cx, cy = rng.uniform(.25, .75, 2)*S
         c1 = _salient_colour(rng, bg_mean)
-        c2 = _hsv(rng.uniform(), rng.uniform(.55, 1), rng.uniform(.45, 1)) if rng.random() < .5 else c1*np.float32(rng.uniform(.4, .75))
+        c2 = _hsv(rng.uniform(), rng.uniform(.55, 1),
+                  rng.uniform(.45, 1)) if rng.random() < .5 else c1*np.float32(rng.uniform(.4, .75))
         kind, p = _random_shape(rng, domain)
         out = _coverage(S, cx, cy, R, kind, p, rng.uniform(0, 2*math.pi), 1.)
         if out is None: continue
@@ -157,50 +180,65 @@ def _salient(rng, img, mask, bg_mean, domain:str='default'):
 DOMAINS = ('default', 'shifted')             # the looks SyntheticSOD can draw
 
 def _stripes(rng, img):
-    "Shifted domain: fine stripes of random direction and period over the whole background, in place."
+    """Shifted domain: fine stripes of random direction and period over the whole background, in
+    place."""
     S = img.shape[-1]; a = rng.uniform(0, math.pi)
     yy, xx = np.arange(S, dtype=np.float32)[:, None], np.arange(S, dtype=np.float32)[None, :]
-    t = np.sin((xx*np.float32(math.cos(a)) + yy*np.float32(math.sin(a)))*np.float32(2*math.pi/rng.uniform(3, 6)))
+    freq = np.float32(2*math.pi/rng.uniform(3, 6))
+    t = np.sin((xx*np.float32(math.cos(a)) + yy*np.float32(math.sin(a)))*freq)
     img += np.float32(rng.uniform(.08, .15))*t
 
 def synthetic_scene(rng:np.random.Generator, # source of randomness (fully determines the scene)
                     size:int=320,            # side of the square image, px
-                    domain:str='default'):   # default, or shifted: thin spiky objects, striped backgrounds, inverted colours
+                    # default, or shifted: thin spiky objects, striped backgrounds, inverted colours
+                    domain:str='default'):
     "One scene: (img uint8 [3,size,size], mask float32 [1,size,size] in 0..1)."
-    if domain not in DOMAINS: raise ValueError(f"SyntheticSOD: unknown domain {domain!r}; choose from {list(DOMAINS)}")
+    if domain not in DOMAINS:
+        raise ValueError(f"SyntheticSOD: unknown domain {domain!r}; choose from {list(DOMAINS)}")
     img, bg_mean = _background(rng, size)
     if domain == 'shifted': _stripes(rng, img)
     _distractors(rng, img, bg_mean)
     mask = np.zeros((size, size), np.float32)
     _salient(rng, img, mask, bg_mean, domain)
-    if domain == 'shifted': img = 1 - img[::-1]                 # inverted colours, red and blue swapped
+    # inverted colours, red and blue swapped
+    if domain == 'shifted': img = 1 - img[::-1]
     img *= np.float32(255); img += np.float32(.5); np.clip(img, 0, 255, out=img)
     return torch.from_numpy(img.astype(np.uint8)), torch.from_numpy(mask)[None]
 
 # %% ../nbs/05_synthetic.ipynb #b940cb16
 class SyntheticSOD(Dataset):
     "Procedural salient-object scenes, generated on the fly from (seed, index)."
-    version = 1  # bump when the generator changes: part of `fingerprint`, so prepared caches go stale
+    # bump when the generator changes: part of `fingerprint`, so prepared caches go stale
+    version = 1
     def __init__(self, n:int=1000, # number of scenes
                  size:int=320,     # side of the square images, px
                  seed:int=0,       # non-negative seed; item i depends only on (seed, i)
-                 domain:str='default'): # default, or shifted (another look, for fine-tuning experiments)
-        if n < 0 or size < 8 or seed < 0: raise ValueError(f"SyntheticSOD: need n >= 0, size >= 8, seed >= 0; got n={n}, size={size}, seed={seed}")
-        if domain not in DOMAINS: raise ValueError(f"SyntheticSOD: unknown domain {domain!r}; choose from {list(DOMAINS)}")
+                 # default, or shifted (another look, for fine-tuning experiments)
+                 domain:str='default'):
+        if n < 0 or size < 8 or seed < 0:
+            raise ValueError(f"SyntheticSOD: need n >= 0, size >= 8, seed >= 0; got n={n}, "
+                             f"size={size}, seed={seed}")
+        if domain not in DOMAINS:
+            raise ValueError(f"SyntheticSOD: unknown domain {domain!r}; choose from "
+                             f"{list(DOMAINS)}")
         self.n, self.size, self.seed, self.domain = int(n), int(size), int(seed), domain
     def __len__(self): return self.n
     def __getitem__(self, i):
-        if not -self.n <= i < self.n: raise IndexError(f"index {i} out of range for SyntheticSOD of length {self.n}")
-        return synthetic_scene(np.random.default_rng([self.seed, int(i) % self.n]), self.size, self.domain)
-    def __repr__(self): return f"SyntheticSOD(n={self.n}, size={self.size}, seed={self.seed}{self._dom})"
+        if not -self.n <= i < self.n:
+            raise IndexError(f"index {i} out of range for SyntheticSOD of length {self.n}")
+        return synthetic_scene(np.random.default_rng([self.seed, int(i) % self.n]), self.size,
+                               self.domain)
+    def __repr__(self):
+        return f"SyntheticSOD(n={self.n}, size={self.size}, seed={self.seed}{self._dom})"
     @property
     def _dom(self): return '' if self.domain == 'default' else f", domain={self.domain}"
 
 # %% ../nbs/05_synthetic.ipynb #08720ca7
 @patch(as_prop=True)
 def fingerprint(self:SyntheticSOD) -> str:
-    "Names the scenes: generator version, size, seed, count and domain (a prepared cache compares it)."
-    return f"SyntheticSOD-v{self.version}(size={self.size}, seed={self.seed}, n={self.n}{self._dom})"
+    "Names the scenes: generator version, size, seed, count, domain (a prepared cache checks it)."
+    return (f"SyntheticSOD-v{self.version}(size={self.size}, seed={self.seed}, "
+            f"n={self.n}{self._dom})")
 
 @patch(cls_method=True)
 def split(cls:SyntheticSOD,
