@@ -25,6 +25,7 @@ cell, each of these problems:
   course-source  a course page (the sidebar's "Course" section) exports a public class or function whose source the
                page does not show (`#| export` shows a signature only: use `#| exports`)
   long-line    a course page shows a code line longer than 100 characters
+  course-end   a course page does not end with the sections `## Summary` and `## Exercises`
 
 Usage: python tools/check_docs.py [--proc DIR] [NOTEBOOK ...]   |   python tools/check_docs.py --self-test
 Ends with a line `docs check: N problems`; exits 1 when N > 0.
@@ -300,7 +301,7 @@ def course_pages(nbs:Path) -> set[str]:
     walk((yaml.safe_load(f.read_text()) or {}).get('website', {}).get('sidebar', {}).get('contents'), False)
     return out
 
-_NESTED = re.compile(r'\[[^\]\n]*\[[^\]\n]*\]\([^)\s]*\)[^\]\n]*\]\(')
+_NESTED = re.compile(r'\[[^\]\n]*(?<!!)\[[^\]\n]*\]\([^)\s]*\)[^\]\n]*\]\(')   # an image inside a link is fine
 
 def exported_names(src:dict) -> list[tuple[int, str]]:
     "(cell, name) of each public top-level class or function that a cell exports (`#| export` or `#| exports`)."
@@ -329,6 +330,11 @@ def course_problems(src:dict, nb:dict) -> list[tuple[str, str, str]]:
         if not any(pat.search(s) for s in shown):
             probs.append((f"cell {i}", 'course-source', f"{name} is exported but its source is not shown "
                                                         "(use `#| exports`)"))
+    heads = [l.strip() for c in src['cells'] if c['cell_type'] == 'markdown'
+             for l in ''.join(c['source']).splitlines() if l.startswith('## ')]
+    if heads[-2:] != ['## Summary', '## Exercises']:
+        probs.append(('page', 'course-end', f"the page must end with '## Summary' and '## Exercises' "
+                                            f"(its last sections: {heads[-2:]})"))
     for s in shown:
         for line in s.splitlines():
             if len(line) > COURSE_LINE and not line.startswith('#|'):
@@ -450,13 +456,14 @@ def self_test() -> int:
             "| | a | b |\n|---|---|---|\n| row | 1 | 2 |\n| `x|y` | $|v|$ | 3 |\n\n```\n| not | a table |\n|---|---|\n| x | |\n```\n"),
         _code("#| exports\ndef add_one(x:int): # the number\n    \"Add one to `x`.\"\n    return x + 1"),
         _code("#| echo: false\ny = 2  # " + "hidden from the page, so its length does not matter at all here " * 2),
+        _md("## Summary\n\n- One idea.\n\n## Exercises\n\n1. Try it."),
         _code("print('fine')", [{'output_type': 'stream', 'name': 'stdout', 'text': ["fine\n"]},
                                 {'output_type': 'stream', 'name': 'stderr', 'text': ["100%|####| 3/3\n"]}]),
     ])
     index = _nb([fm("demo"), _md("## Install\n\n<!-- requirements -->\n`numpy scipy`\n")])
     expect = {'front-matter': 1, 'private': 1, 'anchor': 3, 'mode-link': 1, 'image': 1, 'table': 1,
               'signature': 1, 'boilerplate': 1, 'output': 2, 'source': 1, 'nested-link': 1, 'course-source': 1,
-              'long-line': 1}
+              'long-line': 1, 'course-end': 1}
     with tempfile.TemporaryDirectory() as d:
         nbs = Path(d)
         (nbs/'images').mkdir(); (nbs/'images'/'present.png').write_bytes(b'\x89PNG\r\n\x1a\n')

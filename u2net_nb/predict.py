@@ -232,7 +232,7 @@ def side_maps(model:U2Net, image, size=320, display:int=320):
     maps = [F.interpolate(o[None, None].float().cpu(), size=hw, mode='bilinear', align_corners=False)[0, 0] for o in outs]
     return resize_u8(load_u8(image, 2*display)[0], hw).round().to(torch.uint8), maps
 
-# %% ../nbs/11_predict.ipynb #cc8856a4
+# %% ../nbs/11_predict.ipynb #cc51c263
 def explorer(model:U2Net, images=None, size=320, threshold:float=0.5):
     "The course's `explorer` widget, with the seven maps computed by the model's cached engine (`side_maps`)."
     return _explorer(model, images, size, threshold, maps=side_maps)
