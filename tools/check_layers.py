@@ -20,7 +20,7 @@ LAYERS = [                       # lowest first; a module may import only module
     ['model'],
     ['weights'],
     ['data', 'synthetic', 'losses', 'metrics'],
-    ['metrics_fast', 'fast', 'official'],
+    ['metrics_fast', 'fast', 'official', 'cache'],
     ['training'],
     ['distributed'],
     ['evaluate'],

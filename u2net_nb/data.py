@@ -18,7 +18,7 @@ from .photos import IMAGE_EXTS, IMAGENET_MEAN, IMAGENET_STD, ImageReadError, _hw
 
 # %% auto #0
 __all__ = ['LAYOUTS', 'read_image', 'read_mask', 'normalize', 'denormalize', 'resize_to', 'TrainAugment', 'EvalTransform',
-           'DatasetError', 'find_pairs', 'SODFolder', 'CacheError', 'PreparedCache', 'CacheLoader']
+           'DatasetError', 'find_pairs', 'SODFolder', 'CacheLoader']
 
 # %% ../nbs/04_data.ipynb #5b1c795c
 def read_image(path) -> torch.Tensor:
@@ -27,11 +27,14 @@ def read_image(path) -> torch.Tensor:
 
 # %% ../nbs/04_data.ipynb #42895ec8
 def read_mask(path) -> torch.Tensor:
-    "Read a mask file as a float32 tensor [1,H,W] in 0..1 (any bit depth; RGB: largest channel; alpha multiplies)."
+    """Read a mask file as a float32 tensor [1,H,W] in 0..1 (any bit depth; RGB: largest channel;
+    alpha multiplies)."""
     im = _open(path)
     if im.mode == 'P': im = im.convert('RGBA' if 'transparency' in im.info else 'RGB')
-    if im.mode in ('L', '1'): return torch.from_numpy(np.array(im.convert('L'))).float().div_(255)[None]
-    if im.mode.startswith('I;16'): return torch.from_numpy(np.asarray(im).astype(np.float32)/65535)[None]
+    if im.mode in ('L', '1'):
+        return torch.from_numpy(np.array(im.convert('L'))).float().div_(255)[None]
+    if im.mode.startswith('I;16'):
+        return torch.from_numpy(np.asarray(im).astype(np.float32)/65535)[None]
     if im.mode in ('I', 'F'):
         a = np.asarray(im).astype(np.float32)
         if im.mode == 'I': a = a/(65535 if a.size and a.max() > 255 else 255)
@@ -46,14 +49,19 @@ def read_mask(path) -> torch.Tensor:
 # %% ../nbs/04_data.ipynb #aa6bc254
 def _stats(x):
     "Mean and std as [3,1,1] float32 tensors on the device of `x`."
-    return (torch.tensor(IMAGENET_MEAN, device=x.device).view(3, 1, 1), torch.tensor(IMAGENET_STD, device=x.device).view(3, 1, 1))
+    return (torch.tensor(IMAGENET_MEAN, device=x.device).view(3, 1, 1),
+            torch.tensor(IMAGENET_STD, device=x.device).view(3, 1, 1))
 
-def normalize(imgs:torch.Tensor) -> torch.Tensor: # uint8 (0..255) or float (0..1), [3,H,W] or [B,3,H,W]
+# uint8 (0..255) or float (0..1), [3,H,W] or [B,3,H,W]
+def normalize(imgs:torch.Tensor) -> torch.Tensor:
     "ImageNet-normalised float32 copy of `imgs`, on the same device."
-    if imgs.ndim not in (3, 4) or imgs.shape[-3] != 3: raise ValueError(f"normalize: expected [3,H,W] or [B,3,H,W] images, got shape {tuple(imgs.shape)}")
+    if imgs.ndim not in (3, 4) or imgs.shape[-3] != 3:
+        raise ValueError(f"normalize: expected [3,H,W] or [B,3,H,W] images, got shape "
+                         f"{tuple(imgs.shape)}")
     mean, std = _stats(imgs)
     scale = 1/(std*255) if imgs.dtype == torch.uint8 else 1/std
-    return imgs.to(torch.float32, copy=True).mul_(scale).sub_(mean/std)  # in place: far faster on CPU than out-of-place broadcasting
+    # in place: far faster on CPU than out-of-place broadcasting
+    return imgs.to(torch.float32, copy=True).mul_(scale).sub_(mean/std)
 
 # %% ../nbs/04_data.ipynb #5fd88a30
 def denormalize(x:torch.Tensor) -> torch.Tensor: # normalised float images [3,H,W] or [B,3,H,W]
@@ -66,16 +74,19 @@ def resize_to(x:torch.Tensor, # image(s) or mask(s) [C,H,W] or [B,C,H,W], uint8 
               size) -> torch.Tensor: # int (square) or (h, w)
     "Bilinear resize (align_corners=False, no antialias) to `size`; uint8 stays uint8 (rounded)."
     h, w = _hw(size)
-    if x.ndim not in (3, 4): raise ValueError(f"resize_to: expected [C,H,W] or [B,C,H,W], got shape {tuple(x.shape)}")
+    if x.ndim not in (3, 4):
+        raise ValueError(f"resize_to: expected [C,H,W] or [B,C,H,W], got shape {tuple(x.shape)}")
     if tuple(x.shape[-2:]) == (h, w): return x
-    y = F.interpolate((x[None] if x.ndim == 3 else x).float(), size=(h, w), mode='bilinear', align_corners=False, antialias=False)
+    y = F.interpolate((x[None] if x.ndim == 3 else x).float(), size=(h, w), mode='bilinear',
+                      align_corners=False, antialias=False)
     if x.dtype == torch.uint8: y = y.round_().clamp_(0, 255).to(torch.uint8)
     elif y.dtype != x.dtype: y = y.to(x.dtype)
     return y[0] if x.ndim == 3 else y
 
 # %% ../nbs/04_data.ipynb #2941cfa5
 class TrainAugment:
-    "Random crop + horizontal flip per sample (same for image and mask) and normalisation, on whole uint8 batches."
+    """Random crop + horizontal flip per sample (same for image and mask) and normalisation, on
+    whole uint8 batches."""
     def __init__(self, crop=288,     # crop side (int) or (h, w)
                  flip_p:float=0.5):  # probability of a horizontal flip
         self.crop, self.flip_p = _hw(crop), float(flip_p)
@@ -86,7 +97,8 @@ class TrainAugment:
 def params(self:TrainAugment, n:int, h:int, w:int, generator=None):
     "Crop tops, lefts and flip flags (Python lists) for `n` samples of size h x w."
     ch, cw = self.crop
-    if ch > h or cw > w: raise ValueError(f"TrainAugment: crop {self.crop} is larger than the images ({h}, {w})")
+    if ch > h or cw > w:
+        raise ValueError(f"TrainAugment: crop {self.crop} is larger than the images ({h}, {w})")
     dev = generator.device if generator is not None else torch.device('cpu')
     tops = torch.randint(0, h - ch + 1, (n,), generator=generator, device=dev)
     lefts = torch.randint(0, w - cw + 1, (n,), generator=generator, device=dev)
@@ -107,12 +119,17 @@ def _crop_flip(x, tops, lefts, flips, ch, cw):
 @torch.no_grad()
 def __call__(self:TrainAugment,
              imgs:torch.Tensor,  # uint8 images [B,3,H,W] on any device
-             masks:torch.Tensor, # uint8 (0..255) or float (0..1) masks [B,1,H,W]; moved to the images' device
-             generator=None):    # torch.Generator (CPU or on the images' device) for reproducible draws
+             # uint8 (0..255) or float (0..1) masks [B,1,H,W]; moved to the images' device
+             masks:torch.Tensor,
+             # torch.Generator (CPU or on the images' device) for reproducible draws
+             generator=None):
     "(x float32 normalised [B,3,crop,crop], y float32 0..1 [B,1,crop,crop])."
-    if imgs.ndim != 4 or imgs.shape[1] != 3: raise ValueError(f"TrainAugment: expected images [B,3,H,W], got {tuple(imgs.shape)}")
+    if imgs.ndim != 4 or imgs.shape[1] != 3:
+        raise ValueError(f"TrainAugment: expected images [B,3,H,W], got {tuple(imgs.shape)}")
     B, _, H, W = imgs.shape
-    if masks.shape != (B, 1, H, W): raise ValueError(f"TrainAugment: masks {tuple(masks.shape)} do not match images {tuple(imgs.shape)}; expected [B,1,H,W]")
+    if masks.shape != (B, 1, H, W):
+        raise ValueError(f"TrainAugment: masks {tuple(masks.shape)} do not match images "
+                         f"{tuple(imgs.shape)}; expected [B,1,H,W]")
     masks = masks.to(imgs.device, non_blocking=True)
     tops, lefts, flips = self.params(B, H, W, generator)
     x = _crop_flip(imgs, tops, lefts, flips, *self.crop)
@@ -121,7 +138,8 @@ def __call__(self:TrainAugment,
 
 # %% ../nbs/04_data.ipynb #0383a55f
 class EvalTransform:
-    "Resize to `size` and normalise an image [3,H,W] (or a batch); a mask, if given, passes through untouched."
+    """Resize to `size` and normalise an image [3,H,W] (or a batch); a mask, if given, passes
+    through untouched."""
     def __init__(self, size=320): self.size = _hw(size)  # int or (h, w)
     def __repr__(self): return f"EvalTransform(size={self.size})"
     def __call__(self, img:torch.Tensor, mask=None):
@@ -137,7 +155,8 @@ class DatasetError(U2NetError, ValueError):
 def _detect(root:Path):
     "(image_dir, mask_dir) of a recognised layout directly inside `root`, or None."
     subs = {p.name.lower(): p for p in root.iterdir() if p.is_dir()}
-    duts = [(p, subs[n[:-6] + '-mask']) for n, p in sorted(subs.items()) if n.endswith('-image') and n[:-6] + '-mask' in subs]
+    duts = [(p, subs[n[:-6] + '-mask']) for n, p in sorted(subs.items())
+            if n.endswith('-image') and n[:-6] + '-mask' in subs]
     if len(duts) == 1: return duts[0]
     return next(((subs[i], subs[m]) for i, m in LAYOUTS if i in subs and m in subs), None)
 
@@ -146,18 +165,25 @@ def _no_layout(root:Path) -> DatasetError:
     "The error for a folder without a recognised image/mask layout, saying what it holds instead."
     subs = sorted(p for p in root.iterdir() if p.is_dir())
     sets = [p.name for p in subs if _detect(p)]
-    if len(sets) == 1: return DatasetError(f"{root} is not a data set itself: it holds one in {sets[0]}/; pass {root/sets[0]}")
-    if sets: return DatasetError(f"{root} holds several data sets ({', '.join(sets)}); pass one of them, e.g. {root/sets[0]}")
-    return DatasetError(f"{root}: no image/mask folders found (sub-folders: {[p.name for p in subs] or 'none'}). Expected "
-                        f"<name>-Image + <name>-Mask (DUTS) or one of {[f'{i}/ + {m}/' for i, m in LAYOUTS]}; or pass image_dir= and mask_dir=")
+    if len(sets) == 1:
+        return DatasetError(f"{root} is not a data set itself: it holds one in {sets[0]}/; pass "
+                            f"{root/sets[0]}")
+    if sets: return DatasetError(f"{root} holds several data sets ({', '.join(sets)}); "
+                                 f"pass one of them, e.g. {root/sets[0]}")
+    layouts = [f'{i}/ + {m}/' for i, m in LAYOUTS]
+    return DatasetError(f"{root}: no image/mask folders found (sub-folders: "
+                        f"{[p.name for p in subs] or 'none'}). Expected <name>-Image + <name>-Mask "
+                        f"(DUTS) or one of {layouts}; or pass image_dir= and mask_dir=")
 
 # %% ../nbs/04_data.ipynb #0ee3e6a4
 def _image_dirs(root, image_dir=None, mask_dir=None):
-    "The (image folder, mask folder) of a data set, or a `DatasetError` saying what was found instead."
+    """The (image folder, mask folder) of a data set, or a `DatasetError` saying what was found
+    instead."""
     root = Path(root).expanduser()
     if not root.is_dir(): raise DatasetError(f"{root}: folder not found")
     if image_dir is not None or mask_dir is not None:
-        if image_dir is None or mask_dir is None: raise DatasetError("pass both image_dir and mask_dir, or neither")
+        if image_dir is None or mask_dir is None:
+            raise DatasetError("pass both image_dir and mask_dir, or neither")
         dirs = (root/image_dir, root/mask_dir)
         for d in dirs:
             if not d.is_dir(): raise DatasetError(f"{d}: folder not found")
@@ -170,17 +196,20 @@ def _by_stem(d:Path):
     "Image files directly in `d`, grouped by stem: {stem: [paths]}."
     out = {}
     for p in sorted(d.iterdir()):
-        if p.suffix.lower() in IMAGE_EXTS and not p.name.startswith('.') and p.is_file(): out.setdefault(p.stem, []).append(p)
+        if p.suffix.lower() in IMAGE_EXTS and not p.name.startswith('.') and p.is_file():
+            out.setdefault(p.stem, []).append(p)
     return out
 
 # %% ../nbs/04_data.ipynb #4e0377eb
 def find_pairs(root,               # data set folder (DUTS split, or a folder with a known layout)
                image_dir=None,     # image folder, relative to `root` (or absolute); with `mask_dir`
                mask_dir=None):     # mask folder, relative to `root` (or absolute)
-    "Sorted (image, mask) paths matched by file stem; unmatched or ambiguous files are left out (`SODFolder` reports them)."
+    """Sorted (image, mask) paths matched by file stem; unmatched or ambiguous files are left out
+    (`SODFolder` reports them)."""
     idir, mdir = _image_dirs(root, image_dir, mask_dir)
     ims, ms = _by_stem(idir), _by_stem(mdir)
-    return [(ims[s][0], ms[s][0]) for s in sorted(ims) if len(ims[s]) == 1 and len(ms.get(s, ())) == 1]
+    return [(ims[s][0], ms[s][0]) for s in sorted(ims)
+            if len(ims[s]) == 1 and len(ms.get(s, ())) == 1]
 
 # %% ../nbs/04_data.ipynb #37d9f107
 def _header_size(path:Path):
@@ -190,13 +219,16 @@ def _header_size(path:Path):
         with Image.open(path) as im:
             w, h = im.size
             return (h, w) if im.getexif().get(0x0112, 1) in (5, 6, 7, 8) else (w, h)
-    except Image.DecompressionBombError: return "larger than the decoder's safety limit (raise PIL.Image.MAX_IMAGE_PIXELS if you trust it)"
+    except Image.DecompressionBombError:
+        return ("larger than the decoder's safety limit "
+                "(raise PIL.Image.MAX_IMAGE_PIXELS if you trust it)")
     except Exception as e: return f'unreadable ({type(e).__name__})'
 
 # %% ../nbs/04_data.ipynb #ab08e880
 def _add_problem(problems:dict, skipped:list, reason:str, path, detail=''):
     "Record one bad file: under `reason` for the message, and as (path, reason) in `skipped`."
-    problems.setdefault(reason, []).append(f"{path}{detail}"); skipped.append((path, reason + detail))
+    problems.setdefault(reason, []).append(f"{path}{detail}")
+    skipped.append((path, reason + detail))
 
 # %% ../nbs/04_data.ipynb #7bc12a8b
 def _problem_report(problems, root, limit=10):
@@ -205,12 +237,14 @@ def _problem_report(problems, root, limit=10):
     lines = [f"{n} problem{'s'*(n > 1)} in {root}:"]
     for reason, paths in problems.items():
         lines.append(f"  {reason} ({len(paths)}):")
-        lines += [f"    {p}" for p in paths[:limit]] + ([f"    ... and {len(paths) - limit} more"] if len(paths) > limit else [])
+        lines += [f"    {p}" for p in paths[:limit]]
+        if len(paths) > limit: lines.append(f"    ... and {len(paths) - limit} more")
     return '\n'.join(lines + ["Fix or remove these files, or pass skip_bad=True to skip them."])
 
 # %% ../nbs/04_data.ipynb #dd12201a
 def _dataset_error(problems, skipped, root) -> DatasetError:
-    "A `DatasetError` with the grouped report as its message and every (path, reason) in `.problems`."
+    """A `DatasetError` with the grouped report as its message and every (path, reason) in
+    `.problems`."""
     e = DatasetError(_problem_report(problems, root)); e.problems = list(skipped)
     return e
 
@@ -237,17 +271,22 @@ def _decoded(pairs, problems, skipped) -> list:
 
 # %% ../nbs/04_data.ipynb #401df229
 class SODFolder(Dataset):
-    "Image/mask pairs from a folder, validated up front; items (img uint8 [3,H,W], mask float32 [1,H,W])."
+    """Image/mask pairs from a folder, validated up front; items (img uint8 [3,H,W], mask float32
+    [1,H,W])."""
     def __init__(self, root,                # data set folder (see find_pairs)
-                 image_dir=None, mask_dir=None, # explicit image and mask folders (relative to root, or absolute)
-                 skip_bad:bool=False,       # skip bad pairs (listed in .skipped) instead of raising DatasetError
+                 # explicit image and mask folders (relative to root, or absolute)
+                 image_dir=None, mask_dir=None,
+                 # skip bad pairs (listed in .skipped) instead of raising DatasetError
+                 skip_bad:bool=False,
                  check_sizes:bool=True,     # compare image and mask sizes from the file headers
-                 check_pixels:bool=False,   # also decode every file now (reads all pixels), to find truncated data up front
+                 # also decode every file now (reads all pixels), to find truncated data up front
+                 check_pixels:bool=False,
                  transform=None):           # optional callable (img, mask) -> anything
         self.root, self.transform, self.skip_bad = Path(root), transform, skip_bad
         self.image_dir, self.mask_dir = _image_dirs(root, image_dir, mask_dir)
         ims, ms = _by_stem(self.image_dir), _by_stem(self.mask_dir)
-        if not ims: raise DatasetError(f"no image files ({', '.join(IMAGE_EXTS)}) in {self.image_dir}")
+        if not ims:
+            raise DatasetError(f"no image files ({', '.join(IMAGE_EXTS)}) in {self.image_dir}")
         problems, self.skipped, self.pairs = self._validate(ims, ms, check_sizes)
         if check_pixels: self.pairs = _decoded(self.pairs, problems, self.skipped)
         if problems and not skip_bad: raise _dataset_error(problems, self.skipped, self.root)
@@ -258,7 +297,8 @@ class SODFolder(Dataset):
 # %% ../nbs/04_data.ipynb #e9a4dab0
 @patch
 def _validate(self:SODFolder, ims, ms, check_sizes):
-    "({reason: [descriptions]}, [(path, reason)], good pairs) for image and mask files grouped by stem."
+    """({reason: [descriptions]}, [(path, reason)], good pairs) for image and mask files grouped by
+    stem."""
     problems, skipped, pairs = {}, [], []
     def bad(reason, path, detail=''): _add_problem(problems, skipped, reason, path, detail)
     for s in sorted(set(ims) | set(ms)):
@@ -269,13 +309,16 @@ def _validate(self:SODFolder, ims, ms, check_sizes):
         if not m: bad('image without mask', i[0]); continue
         if not i: bad('mask without image', m[0]); continue
         i, m = i[0], m[0]
-        sizes = [_header_size(p) if check_sizes else ('empty file (0 bytes)' if p.stat().st_size == 0 else None) for p in (i, m)]
+        empty = lambda p: 'empty file (0 bytes)' if p.stat().st_size == 0 else None
+        sizes = [_header_size(p) if check_sizes else empty(p) for p in (i, m)]
         if any(isinstance(sz, str) for sz in sizes):
             for p, sz in zip((i, m), sizes):
                 if isinstance(sz, str): bad(sz, p)
             continue
         if check_sizes and sizes[0] != sizes[1]:
-            (wi, hi), (wm, hm) = sizes; bad('image and mask sizes differ', i, f" ({wi}x{hi}) vs {m.name} ({wm}x{hm})"); continue
+            (wi, hi), (wm, hm) = sizes
+            bad('image and mask sizes differ', i, f" ({wi}x{hi}) vs {m.name} ({wm}x{hm})")
+            continue
         pairs.append((i, m))
     return problems, skipped, pairs
 
@@ -296,7 +339,8 @@ def __len__(self:SODFolder):
 @patch
 def __repr__(self:SODFolder):
     "Pair count, image and mask folders (and the number skipped), in one line."
-    return (f"SODFolder({len(self)} pairs, images={str(self.image_dir)!r}, masks={str(self.mask_dir)!r}"
+    return (f"SODFolder({len(self)} pairs, images={str(self.image_dir)!r}, "
+            f"masks={str(self.mask_dir)!r}"
             + (f", skipped={len(self.skipped)}" if self.skipped else '') + ')')
 
 # %% ../nbs/04_data.ipynb #7b546bec
@@ -305,7 +349,8 @@ def _files_fingerprint(pairs):
     h = hashlib.sha256()
     for pair in pairs:
         for p in pair:
-            st = os.stat(p); h.update(f"{Path(p).resolve()}\t{st.st_size}\t{st.st_mtime_ns}\n".encode())
+            st = os.stat(p)
+            h.update(f"{Path(p).resolve()}\t{st.st_size}\t{st.st_mtime_ns}\n".encode())
     return h.hexdigest()
 
 @patch(as_prop=True)
@@ -316,235 +361,30 @@ def fingerprint(self:SODFolder):
 # %% ../nbs/04_data.ipynb #e3cc139a
 @patch
 def verify(self:SODFolder):
-    "Decode every pair now: raise `DatasetError` listing each file that cannot be decoded, or with `skip_bad` drop their pairs. Returns self."
+    """Decode every pair now: raise `DatasetError` listing each file that cannot be decoded, or with
+    `skip_bad` drop their pairs. Returns self."""
     problems, skipped = {}, []
     good = _decoded(self.pairs, problems, skipped)
     if problems and not self.skip_bad: raise _dataset_error(problems, skipped, self.root)
-    if problems: print(f"SODFolder: skipped {len(skipped)} file(s) that cannot be decoded in {self.root}; see .skipped")
+    if problems:
+        print(f"SODFolder: skipped {len(skipped)} file(s) that cannot be decoded in {self.root}; "
+              f"see .skipped")
     if not good: raise DatasetError(f"no usable image/mask pairs in {self.root}")
     self.pairs, self.skipped = good, self.skipped + skipped
     return self
 
-# %% ../nbs/04_data.ipynb #64f0a69d
-class CacheError(U2NetError, ValueError):
-    "A prepared cache that is missing, corrupt, or stale; the message names the file and the fix."
-
-_CACHE_VERSION = 1
-
-def _dataset_fingerprint(ds):
-    "A string identifying the content of a data set, or None when it cannot be known."
-    return getattr(ds, 'fingerprint', None)
-
-# %% ../nbs/04_data.ipynb #bd78b463
-class _Prepared(Dataset):
-    "Items of `ds` resized to `size` as uint8 numpy arrays, or the (path, reason, detail) of their bad files."
-    def __init__(self, ds, size): self.ds, self.size = ds, size
-    def __len__(self): return len(self.ds)
-    def __getitem__(self, i):
-        try: img, mask = self.ds[i]
-        except ImageReadError as e:
-            pairs = getattr(self.ds, 'pairs', None)
-            return {'bad': (_decode_problems(pairs[i]) if pairs is not None else []) or [(f'item {i}', str(e), '')]}
-        mask = mask.float()/255 if mask.dtype == torch.uint8 else mask.float()
-        m = resize_to(mask, self.size).mul_(255).round_().clamp_(0, 255).to(torch.uint8)
-        return {'img': resize_to(img, self.size).numpy(), 'mask': m.numpy()}
-
-# %% ../nbs/04_data.ipynb #30e2ce50
-class PreparedCache(Dataset):
-    "Images and masks resized once and stored as uint8 memory-mapped arrays; items (img uint8 [3,S,S], mask uint8 [1,S,S])."
-    def __init__(self, path,                 # cache folder written by PreparedCache.build
-                 check_sources:bool=True):   # raise CacheError if the source files changed since the build
-        self.path = Path(path)
-        mf = self.path/'manifest.json'
-        if not mf.is_file(): raise CacheError(f"{mf}: not found; no complete prepared cache at {self.path} (build one with PreparedCache.build)")
-        try: self.manifest = json.loads(mf.read_text())
-        except (ValueError, UnicodeDecodeError) as e: raise CacheError(f"{mf}: corrupt manifest ({e}); delete {self.path} and rebuild") from None
-        if self.manifest.get('version') != _CACHE_VERSION: raise CacheError(f"{mf}: cache format version {self.manifest.get('version')}, expected {_CACHE_VERSION}; rebuild it")
-        self.size = tuple(self.manifest['size'])
-        self._open()
-        if check_sources and self.manifest.get('sources') and (why := self.stale_reason()):
-            raise CacheError(f"{self.path}: stale prepared cache: {why}; rebuild it with PreparedCache.build(dataset, {str(self.path)!r})")
-
-# %% ../nbs/04_data.ipynb #71e7e824
-def _load_npy(p:Path, shape):
-    "Memory-map a uint8 .npy file and check its shape, or raise `CacheError` naming it."
-    try: a = np.load(p, mmap_mode='r')
-    except FileNotFoundError: raise CacheError(f"{p}: missing from the prepared cache; rebuild it") from None
-    except (ValueError, OSError, EOFError) as e: raise CacheError(f"{p}: truncated or corrupt cache file ({e}); delete {p.parent} and rebuild") from None
-    if a.dtype != np.uint8 or a.shape != tuple(shape):
-        raise CacheError(f"{p}: holds {a.dtype} {a.shape}, the manifest says uint8 {tuple(shape)}; delete {p.parent} and rebuild")
-    return a
-
-@patch
-def _open(self:PreparedCache):
-    "Memory-map the arrays (again, e.g. in a worker process)."
-    n, (h, w) = self.manifest['count'], self.size
-    self.images = _load_npy(self.path/'images.npy', (n, 3, h, w))
-    self.masks = _load_npy(self.path/'masks.npy', (n, 1, h, w))
-
-# %% ../nbs/04_data.ipynb #5b2fc65e
-@patch
-def stale_reason(self:PreparedCache):
-    "Why the cache no longer matches its source files (None when it does)."
-    src = self.manifest.get('sources')
-    if not src: return None
-    missing = [p for pair in src for p in pair if not os.path.exists(p)]
-    if missing: return f"{len(missing)} source file(s) missing, e.g. {missing[0]}"
-    if _files_fingerprint(src) != self.manifest['fingerprint']: return "source files changed (sizes or modification times differ)"
-
-@patch(as_prop=True)
-def skipped(self:PreparedCache):
-    "(path, reason) of the source files left out of the cache because they could not be decoded."
-    return [tuple(x) for x in self.manifest.get('skipped') or []]
-
-# %% ../nbs/04_data.ipynb #784b81d1
-def _cache_write(dataset, tmp:Path, size, workers, progress=False):
-    "Decode, resize and write all items of `dataset` into `tmp`; returns (problems, skipped, items written)."
-    (h, w), n = size, len(dataset)
-    imgs = np.lib.format.open_memmap(tmp/'images.npy', 'w+', np.uint8, (n, 3, h, w))
-    masks = np.lib.format.open_memmap(tmp/'masks.npy', 'w+', np.uint8, (n, 1, h, w))
-    prep = _Prepared(dataset, size)
-    items = DataLoader(prep, batch_size=None, num_workers=workers) if workers else (prep[i] for i in range(n))
-    if progress: items = tqdm(items, total=n, desc='preparing', unit='pair')
-    problems, skipped, k = {}, [], 0
-    for item in items:
-        if 'bad' in item:
-            for p, reason, detail in item['bad']: _add_problem(problems, skipped, reason, p, detail)
-        else: imgs[k], masks[k] = np.asarray(item['img']), np.asarray(item['mask']); k += 1
-    imgs.flush(); masks.flush(); del imgs, masks
-    return problems, skipped, k
-
-# %% ../nbs/04_data.ipynb #e8897eea
-def _shrink(tmp:Path, name:str, k:int):
-    "Replace the array file tmp/name by a copy of its first `k` rows."
-    a = np.load(tmp/name, mmap_mode='r')
-    small = np.lib.format.open_memmap(tmp/f'.{name}', 'w+', np.uint8, (k, *a.shape[1:]))
-    small[:] = a[:k]; small.flush(); del small, a
-    os.replace(tmp/f'.{name}', tmp/name)
-
-# %% ../nbs/04_data.ipynb #ea1cfe53
-def _write_manifest(dataset, tmp:Path, size, count:int, skipped:list):
-    "Write manifest.json (size, count, sources, fingerprint, skipped files) into `tmp`."
-    pairs = getattr(dataset, 'pairs', None)
-    manifest = dict(version=_CACHE_VERSION, size=list(size), count=count, items=len(dataset), dataset=repr(dataset), fingerprint=_dataset_fingerprint(dataset),
-                    sources=[[str(Path(a).resolve()), str(Path(b).resolve())] for a, b in pairs] if pairs is not None else None,
-                    skipped=[[str(p), r] for p, r in skipped])
-    with atomic_write(tmp/'manifest.json') as f: f.write_text(json.dumps(manifest, indent=0))
-
-# %% ../nbs/04_data.ipynb #e22581ed
-def _build_name(path:Path, kind:str) -> Path:
-    "A hidden sibling of `path` for a build ('building') or a replaced cache ('old'), named after this host and process."
-    return path.with_name(f'.{path.name}.{kind}-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}')
-
-# %% ../nbs/04_data.ipynb #8581a77b
-def _remove_leftovers(path:Path):
-    "Delete the build folders of `path` left behind by processes of this machine that no longer run."
-    pat = re.compile(rf'\.{re.escape(path.name)}\.(building|old)-{re.escape(socket.gethostname())}-(\d+)-[0-9a-f]+')
-    for p in path.parent.iterdir() if path.parent.is_dir() else []:
-        if (m := pat.fullmatch(p.name)) and not process_alive(int(m[2])):
-            shutil.rmtree(p, ignore_errors=True); print(f"PreparedCache: removed {p}, left by an interrupted build")
-
-# %% ../nbs/04_data.ipynb #19a4b9b4
-def _building_dir(path:Path) -> Path:
-    "A new empty build folder beside `path`, or a `CacheError` saying where else to put the cache."
-    tmp = _build_name(path, 'building')
-    try: path.parent.mkdir(parents=True, exist_ok=True); os.mkdir(tmp)
-    except OSError as e:
-        if e.errno not in (errno.EROFS, errno.EACCES, errno.EPERM): raise
-        raise CacheError(f"{path}: cannot write the prepared cache in {path.parent} ({e.strerror}); put it in a writable folder "
-                         f"with cache_dir= (--cache_dir on the command line)") from None
-    return tmp
-
-# %% ../nbs/04_data.ipynb #f03b39a0
-def _prepare_into(tmp:Path, dataset, size, workers:int, progress:bool, skip_bad:bool):
-    "Write the complete cache of `dataset` into `tmp`, or raise `DatasetError` listing every file that cannot be decoded."
-    problems, skipped, k = _cache_write(dataset, tmp, size, workers, progress)
-    where = getattr(dataset, 'root', repr(dataset))
-    if problems and not skip_bad: raise _dataset_error(problems, skipped, where)
-    if skipped: print(f"PreparedCache: skipped {len(skipped)} file(s) that cannot be decoded (" + ', '.join(f'{len(v)} {r}' for r, v in problems.items()) + "); see .skipped")
-    if k == 0: raise DatasetError(f"no usable image/mask pairs in {where}")
-    for name in ('images.npy', 'masks.npy') if k < len(dataset) else (): _shrink(tmp, name, k)
-    _write_manifest(dataset, tmp, size, k, skipped)
-
-# %% ../nbs/04_data.ipynb #4d85ae97
-@patch(cls_method=True)
-def build(cls:PreparedCache,
-          dataset,             # data set with items (img [3,H,W], mask [1,H,W]), e.g. SODFolder or SyntheticSOD
-          path,                # cache folder to create (its parent must be writable)
-          size=320,            # side (int) or (h, w) of the stored images
-          workers:int=0,       # decoding worker processes (0: in this process)
-          rebuild:bool=False,  # rebuild even if an up-to-date cache exists
-          progress:bool=False, # show a progress bar
-          skip_bad:bool|None=None): # leave out pairs that cannot be decoded (None: the data set's `skip_bad`, else False)
-    "Build (or reuse, if up to date) a prepared cache of `dataset` at `path`, written atomically; returns it opened."
-    path, size = Path(path), _hw(size)
-    skip_bad = getattr(dataset, 'skip_bad', False) if skip_bad is None else skip_bad
-    _remove_leftovers(path)                                   # what a killed build left, also when the cache is reused
-    if path.exists() and not rebuild and (old := cls._reusable(path, dataset, size, skip_bad)) is not None: return old
-    tmp = _building_dir(path)
-    try:
-        _prepare_into(tmp, dataset, size, workers, progress, skip_bad)
-        if path.exists(): trash = _build_name(path, 'old'); os.replace(path, trash); shutil.rmtree(trash)
-        os.replace(tmp, path)
-    finally: shutil.rmtree(tmp, ignore_errors=True)
-    return cls(path)
-
-# %% ../nbs/04_data.ipynb #a8b349e8
-@patch(cls_method=True)
-def _reusable(cls:PreparedCache, path:Path, dataset, size, skip_bad:bool):
-    "The cache at `path` opened, if it was built from the same data at the same size with the same `skip_bad`; else None."
-    try: old = cls(path)
-    except CacheError as e: print(f"PreparedCache: rebuilding ({e})"); return None
-    fp = _dataset_fingerprint(dataset)
-    if fp is None or old.manifest['fingerprint'] != fp or old.size != size or old.manifest.get('items', len(old)) != len(dataset):
-        print(f"PreparedCache: {path} is out of date for {dataset!r}; rebuilding"); return None
-    if old.skipped and not skip_bad:
-        print(f"PreparedCache: {path} leaves out {len(old.skipped)} file(s) that cannot be decoded and skip_bad is off; checking them again"); return None
-    return old
-
-# %% ../nbs/04_data.ipynb #9152fca4
-@patch
-def __getitem__(self:PreparedCache, i):
-    "(img uint8 [3,S,S], mask uint8 [1,S,S])."
-    return torch.from_numpy(np.array(self.images[i])), torch.from_numpy(np.array(self.masks[i]))
-
-@patch
-def get_batch(self:PreparedCache, indices): # ints, numpy array or tensor of indices
-    "(imgs uint8 [B,3,S,S], masks uint8 [B,1,S,S]) for a batch of indices, read in one go from the memory maps."
-    idx = np.asarray(indices.cpu() if isinstance(indices, torch.Tensor) else indices, dtype=np.int64).reshape(-1)
-    return torch.from_numpy(self.images[idx]), torch.from_numpy(self.masks[idx])
-
-# %% ../nbs/04_data.ipynb #706cca80
-@patch
-def __getstate__(self:PreparedCache):
-    "Pickle without the memory maps (worker processes map the files themselves)."
-    return {k: v for k, v in self.__dict__.items() if k not in ('images', 'masks')}
-
-@patch
-def __setstate__(self:PreparedCache, state):
-    "Reopen the memory maps after unpickling (worker processes)."
-    self.__dict__.update(state); self._open()
-
-@patch
-def __len__(self:PreparedCache):
-    "Number of cached pairs."
-    return self.manifest['count']
-
-@patch
-def __repr__(self:PreparedCache):
-    "Item count, size, folder and source data set, in one line."
-    return f"PreparedCache({len(self)} items, size={self.size}, path={str(self.path)!r}, from {self.manifest['dataset']})"
-
 # %% ../nbs/04_data.ipynb #bc09d7cf
 class CacheLoader:
-    "Shuffled uint8 batches (imgs [B,3,S,S], masks [B,1,S,S]) from a `PreparedCache`, optionally sharded across processes."
+    """Shuffled uint8 batches (imgs [B,3,S,S], masks [B,1,S,S]) from a `PreparedCache`, optionally
+    sharded across processes."""
     def __init__(self, cache, batch_size:int=16, shuffle:bool=True,
                  drop_last:bool=True,       # drop the last incomplete batch
                  seed:int=0,                # permutation seed (same on all processes)
                  rank:int=0, world_size:int=1, # this process's share of each epoch
                  pin_memory:bool=False):    # pin batches for faster asynchronous copies to a GPU
         self.cache, self.bs, self.shuffle, self.drop_last = cache, batch_size, shuffle, drop_last
-        self.seed, self.rank, self.world_size, self.pin, self.epoch = seed, rank, world_size, pin_memory, 0
+        self.seed, self.rank, self.world_size, self.pin = seed, rank, world_size, pin_memory
+        self.epoch = 0
     def set_epoch(self, epoch:int): self.epoch = epoch
 
 # %% ../nbs/04_data.ipynb #1bb3efa3
@@ -552,8 +392,10 @@ class CacheLoader:
 def _indices(self:CacheLoader):
     "This process's indices for the current epoch."
     n = len(self.cache)
-    order = torch.randperm(n, generator=torch.Generator().manual_seed(self.seed*100_003 + self.epoch)) if self.shuffle else torch.arange(n)
-    return order[self.rank:n - n % self.world_size:self.world_size] if self.world_size > 1 else order
+    gen = torch.Generator().manual_seed(self.seed*100_003 + self.epoch)
+    order = torch.randperm(n, generator=gen) if self.shuffle else torch.arange(n)
+    if self.world_size == 1: return order
+    return order[self.rank:n - n % self.world_size:self.world_size]
 
 @patch
 def __len__(self:CacheLoader):

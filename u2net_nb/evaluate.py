@@ -14,8 +14,8 @@ from torch.utils.data import DataLoader, Dataset, Subset
 from PIL import Image
 from tqdm.auto import tqdm
 from fastcore.script import call_parse
-from .data import (IMAGENET_MEAN, IMAGENET_STD, normalize, resize_to, SODFolder, PreparedCache,
-                           DatasetError, CacheError, ImageReadError)
+from .data import IMAGENET_MEAN, IMAGENET_STD, normalize, resize_to, SODFolder, DatasetError, ImageReadError
+from .cache import PreparedCache, CacheError
 from .model import U2Net, u2net_full, u2net_lite
 from .synthetic import SyntheticSOD
 from .core import U2NetError, atomic_write, cli_errors, resolve_device

@@ -17,7 +17,8 @@ from tqdm.auto import tqdm
 from .model import U2Net, u2net_full, u2net_lite
 from .core import U2NetError, atomic_write, cli_errors, first_line, process_alive
 from .weights import CKPT_FORMAT, MODELS, CheckpointError, check_model_name, load_model, read_checkpoint
-from .data import TrainAugment, CacheLoader, SODFolder, PreparedCache, DatasetError, CacheError, ImageReadError, read_image, read_mask, resize_to, denormalize, normalize
+from .data import TrainAugment, CacheLoader, SODFolder, DatasetError, ImageReadError, read_image, read_mask, resize_to, denormalize, normalize
+from .cache import PreparedCache, CacheError
 from .synthetic import SyntheticSOD
 from .losses import deep_supervision_loss
 from .training import (param_groups, make_optimizer, WarmupCosine, make_scheduler, TensorPairs, tensor_pairs,
