@@ -249,7 +249,7 @@ class SODFolder(Dataset):
         ims, ms = _by_stem(self.image_dir), _by_stem(self.mask_dir)
         if not ims: raise DatasetError(f"no image files ({', '.join(IMAGE_EXTS)}) in {self.image_dir}")
         problems, self.skipped, self.pairs = self._validate(ims, ms, check_sizes)
-        if check_pixels: self.pairs = _decoded(self.pairs, problems, self.skipped)
+        if check_pixels or problems: self.pairs = _decoded(self.pairs, problems, self.skipped)   # any problem: every file checked, one complete report
         if problems and not skip_bad: raise _dataset_error(problems, self.skipped, self.root)
         if problems:
             print(f"SODFolder: skipped {len(self.skipped)} bad file(s) in {self.root} (" + ', '.join(f'{len(v)} {k}' for k, v in problems.items()) + "); see .skipped")
