@@ -16,8 +16,8 @@ from .runtime import (CACHE_SUFFIX, ONNX_CACHE_FILES, _NO_BF16_ISA, _accepts, _c
 
 # %% auto #0
 __all__ = ['BACKENDS', 'LOWP_PROBE_TOL', 'fold_bn', 'fold_batchnorm_', 'InferenceU2Net', 'optimize_for_inference', 'EngineError',
-           'check_options', 'pick_backend', 'weights_digest', 'onnx_session', 'openvino_model', 'Engine', 'engine',
-           'bench']
+           'check_options', 'pick_backend', 'weights_digest', 'onnx_session', 'openvino_model', 'Engine',
+           'NonFiniteMap', 'engine', 'bench']
 
 # %% ../nbs/13_fast_cpu.ipynb #b250da69
 def fold_bn(conv:nn.Conv2d,         # convolution (with or without bias)
@@ -226,7 +226,7 @@ class Engine:
         check_options(precision, backend, self.device)
         self.precision, self.backend = precision, pick_backend(backend, precision, self.device)
         self.session = self.cache_file = self.input_shape = None
-        self.side_outputs = side_outputs
+        self.side_outputs, self.fallback = side_outputs, weakref.ref(model)   # fallback(): the model again, or None (see _drop_graph)
         if self.backend in ('onnxruntime', 'openvino'):
             shape = _as_shape(input_shape)
             try: sess, f, d = _graph_engine(model, self.backend, precision, cache_dir, shape, side_outputs)
@@ -283,14 +283,35 @@ def _engine_call(self:Engine, x:torch.Tensor) -> torch.Tensor:
         raise ValueError(f"this Engine was built for inputs [{b}, 3, {h}, {w}] only (input_shape), got {list(x.shape)}")
     if self.session is not None:
         a = x.detach().cpu().float().contiguous().numpy()
-        return torch.from_numpy(_run_graph(self.session, a))
+        out = _run_graph(self.session, a)
+        if np.isfinite(out).all(): return torch.from_numpy(out)
+        self._drop_graph()                                   # NaN or inf from the graph: PyTorch from now on
     lowp = {'bf16': torch.bfloat16, 'fp16': torch.float16}.get(self.precision)
     with torch.autocast(self.device.type, dtype=lowp or torch.float32, enabled=lowp is not None):
         x = x.to(self.device)
         p = torch.cat(self.net.all_outputs(x), 1) if self.side_outputs and isinstance(self.net, U2Net) else self.net(x)
-    return (p[0] if isinstance(p, (list, tuple)) else p).float()
+    p = (p[0] if isinstance(p, (list, tuple)) else p).float()
+    if not torch.isfinite(p).all(): raise NonFiniteMap("the network's map has NaN or infinite values (damaged weights?): such maps are never written")
+    return p
 
 Engine.__call__ = _engine_call
+
+# %% ../nbs/13_fast_cpu.ipynb #255313f9
+class NonFiniteMap(U2NetError, ValueError):
+    "The network gave NaN or infinite values: such maps are never written."
+
+def _drop_graph(self:Engine):
+    "After the graph gave NaN or infinite values: remove its cache file, run the model in PyTorch from now on (`NonFiniteMap` when the model is gone)."
+    kind = self.cache_file.name if self.cache_file is not None else f'the {self.backend} graph'
+    if self.cache_file is not None:
+        for f in (self.cache_file, _sum_path(self.cache_file)): f.unlink(missing_ok=True)
+    model = self.fallback() if self.fallback is not None else None
+    if model is None: raise NonFiniteMap(f"{kind} gave NaN or infinite values and its model is gone: such maps are never written")
+    cache_note(f"{kind} gave NaN or infinite values: removed; running PyTorch instead")
+    self.session = self.cache_file = None; self.backend = 'torch'
+    self.net, self.path, self.probe_diff = _prepare(model, self.device, self.device.type == 'cpu' or self.precision != 'fp32', self.side_outputs)
+
+Engine._drop_graph = _drop_graph
 
 # %% ../nbs/13_fast_cpu.ipynb #00e993f8
 _ENGINES = weakref.WeakKeyDictionary()
