@@ -4,7 +4,7 @@
 
 # %% ../nbs/13a_runtime.ipynb #6c9f7e58
 from __future__ import annotations
-import glob, hashlib, importlib.metadata, json, os, re, shutil, stat, sys
+import contextlib, glob, hashlib, importlib.metadata, json, os, re, shutil, stat, sys, threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 import numpy as np
@@ -13,10 +13,10 @@ from tqdm.auto import tqdm
 from .core import U2NetError, DiskFullError, atomic_write, first_line, remove_dead_temps
 
 # %% auto #0
-__all__ = ['IMAGE_EXTS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'ONNX_CACHE_FILES', 'CACHE_SUFFIX', 'DIGEST_BLOCK', 'INDEX_FILES',
-           'ImageReadError', 'rgb_image', 'rgb_array', 'taps', 'resize_rgb', 'net_input', 'resize_map', 'map_u8',
-           'cpu_has_bf16', 'onnx_cache_dir', 'cache_note', 'private_folder', 'engine_key', 'remember_engine',
-           'find_engine', 'output_paths', 'save_atomic']
+__all__ = ['IMAGE_EXTS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'BIG_PHOTO', 'ONNX_CACHE_FILES', 'CACHE_SUFFIX', 'DIGEST_BLOCK',
+           'INDEX_FILES', 'ImageReadError', 'rgb_image', 'rgb_array', 'taps', 'resize_rgb', 'net_input', 'resize_map',
+           'map_u8', 'resize_image', 'resized_map_u8', 'big_photo_slot', 'cpu_has_bf16', 'onnx_cache_dir', 'cache_note',
+           'private_folder', 'engine_key', 'remember_engine', 'find_engine', 'output_paths', 'save_atomic']
 
 # %% ../nbs/13a_runtime.ipynb #33073904
 IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.bmp', '.gif', '.webp', '.tif', '.tiff')
@@ -95,7 +95,7 @@ def _open_path(path, draft_to:int|None=None):
             (w, h), turned = im.size, im.getexif().get(0x0112, 1) in (5, 6, 7, 8)
             if draft_to and im.format == 'JPEG': im.draft(im.mode, (draft_to, draft_to))
             im.load()
-            im = ImageOps.exif_transpose(im)
+            ImageOps.exif_transpose(im, in_place=True)                      # no copy of an upright photo
     except Exception as e: raise ImageReadError(f"{path}: truncated or corrupt image data ({type(e).__name__}: {e})") from None
     return im, ((w, h) if turned else (h, w))
 
@@ -122,8 +122,12 @@ def resize_rgb(a:np.ndarray,       # uint8 image [H,W,C], e.g. [H,W,3] (any stri
     r0, r1, a0, a1 = taps(a.shape[0], h, zero_border)
     c0, c1, b0, b1 = taps(a.shape[1], w, zero_border)
     x = a.transpose(2, 0, 1)
+    return _resample(x[:, r0], x[:, r1], a0, a1, c0, c1, b0, b1)
+
+def _resample(top, bottom, a0, a1, c0, c1, b0, b1) -> np.ndarray:
+    "float32 [C,h,w]: the gathered rows `top` and `bottom` (uint8 [C,h,W]) resampled along each row (c0, c1, b0, b1), then mixed (a0, a1)."
     cols = lambda t: t[..., c0].astype(np.float32)*b0 + t[..., c1].astype(np.float32)*b1
-    return cols(x[:, r0])*a0[:, None] + cols(x[:, r1])*a1[:, None]
+    return cols(top)*a0[:, None] + cols(bottom)*a1[:, None]
 
 def net_input(x:np.ndarray) -> np.ndarray: # float32 [..., 3, h, w] in 0..255
     "ImageNet-normalised network input (float32) from resized images in 0..255."
@@ -140,6 +144,48 @@ def resize_map(p:np.ndarray, hw) -> np.ndarray:
 def map_u8(p:np.ndarray) -> np.ndarray:
     "8-bit copy of a map in 0..1 (x255, rounded half to even, clamped)."
     return np.clip(np.rint(p.astype(np.float32)*np.float32(255)), 0, 255).astype(np.uint8)
+
+# %% ../nbs/13a_runtime.ipynb #fc68397b
+def resize_image(im:Image.Image, # a loaded PIL image, any mode `rgb_array` reads
+                 size, zero_border:bool=False) -> np.ndarray:
+    "`resize_rgb(rgb_array(im), size)`, reading only the rows the resampling touches: no full-size copy of the photo."
+    h, w = _hw(size)
+    r0, r1, a0, a1 = taps(im.height, h, zero_border)
+    c0, c1, b0, b1 = taps(im.width, w, zero_border)
+    need, at = np.unique(np.concatenate([r0, r1]), return_inverse=True)
+    x = np.stack([rgb_array(im.crop((0, int(r), im.width, int(r) + 1)))[0] for r in need]).transpose(2, 0, 1)   # [3, rows, W]
+    return _resample(x[:, at[:h]], x[:, at[h:]], a0, a1, c0, c1, b0, b1)
+
+def resized_map_u8(p:np.ndarray,          # float32 map [h,w] in 0..1
+                   hw,                     # the output's (H, W)
+                   threshold:float|None=None, # 255 where the resized map > threshold, else 0
+                   rows:int=512) -> np.ndarray: # rows computed at a time
+    "`map_u8(resize_map(p, hw))` (or the thresholded map) as uint8 [H,W], made in blocks of rows: no float32 copy of the full size."
+    H, W = hw
+    r0, r1, a0, a1 = taps(p.shape[0], H, single=True); c0, c1, b0, b1 = taps(p.shape[1], W, single=True)
+    same = tuple(p.shape) == (H, W)
+    cols = p if same else p[:, c0]*b0 + p[:, c1]*b1                           # [h, W]: along each row first
+    out = np.empty((H, W), np.uint8)
+    for s in range(0, H, rows):
+        m = cols[s:s + rows] if same else cols[r0[s:s + rows]]*a0[s:s + rows, None] + cols[r1[s:s + rows]]*a1[s:s + rows, None]
+        out[s:s + rows] = np.where(m > threshold, 255, 0) if threshold is not None else map_u8(m)
+    return out
+
+# %% ../nbs/13a_runtime.ipynb #3fede9f5
+BIG_PHOTO = 40_000_000            # pixels: photos above it are decoded and encoded one at a time
+_BIG = threading.Lock()
+
+def _pixels(path) -> int:
+    "Width x height from the file's header (0 when it cannot be read: the decoder will say why)."
+    try:
+        with Image.open(path) as im: return im.width*im.height
+    except Exception: return 0
+
+@contextlib.contextmanager
+def big_photo_slot(pixels:int):
+    "Hold the one slot for big photos (more than `BIG_PHOTO` pixels) during the body; smaller photos pass at once."
+    if pixels <= BIG_PHOTO: yield; return
+    with _BIG: yield
 
 # %% ../nbs/13a_runtime.ipynb #8eb3ce1e
 _NO_BF16_ISA = {'SSE41', 'AVX', 'AVX2', 'AVX2_VNNI', 'AVX2_VNNI_2', 'AVX512_CORE', 'AVX512_CORE_VNNI'}   # oneDNN limits below bf16
