@@ -4,7 +4,7 @@
 
 # %% ../nbs/13a_runtime.ipynb #6c9f7e58
 from __future__ import annotations
-import contextlib, glob, hashlib, importlib.metadata, json, os, re, shutil, stat, sys, threading
+import contextlib, ctypes, glob, hashlib, importlib.metadata, json, os, re, shutil, stat, sys, threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 import numpy as np
@@ -15,8 +15,9 @@ from .core import U2NetError, DiskFullError, atomic_write, first_line, remove_de
 # %% auto #0
 __all__ = ['IMAGE_EXTS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'BIG_PHOTO', 'ONNX_CACHE_FILES', 'CACHE_SUFFIX', 'DIGEST_BLOCK',
            'INDEX_FILES', 'ImageReadError', 'rgb_image', 'rgb_array', 'taps', 'resize_rgb', 'net_input', 'resize_map',
-           'map_u8', 'resize_image', 'resized_map_u8', 'big_photo_slot', 'cpu_has_bf16', 'onnx_cache_dir', 'cache_note',
-           'private_folder', 'engine_key', 'remember_engine', 'find_engine', 'output_paths', 'save_atomic']
+           'map_u8', 'resize_image', 'resized_map_u8', 'big_blocks_to_os', 'big_photo_slot', 'cpu_has_bf16',
+           'onnx_cache_dir', 'cache_note', 'private_folder', 'engine_key', 'remember_engine', 'find_engine',
+           'output_paths', 'save_atomic']
 
 # %% ../nbs/13a_runtime.ipynb #33073904
 IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.bmp', '.gif', '.webp', '.tif', '.tiff')
@@ -180,6 +181,11 @@ def _pixels(path) -> int:
     try:
         with Image.open(path) as im: return im.width*im.height
     except Exception: return 0
+
+def big_blocks_to_os():
+    "Make glibc serve blocks of 1 MB and more straight from the OS and give them back when freed (a command calls it once)."
+    try: ctypes.CDLL(None).mallopt(-3, 1 << 20)                               # M_MMAP_THRESHOLD; not glibc: nothing to do
+    except (OSError, AttributeError, TypeError): pass
 
 @contextlib.contextmanager
 def big_photo_slot(pixels:int):
