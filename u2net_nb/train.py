@@ -161,6 +161,7 @@ def training_data(data=None,          # None: synthetic scenes; or a DUTS root, 
     auto = val_ds is None
     if auto: train_ds, val_ds = _split_folder(train_ds)
     val_ds, bad = _decode_check(val_ds)
+    if bad and skip_bad and main: print(f"held-out data: skipped {len(bad)} file(s) that cannot be decoded in {val_ds.root}")   # each left-out file on a console line
     cache = Path(cache_dir).expanduser() if cache_dir else root/'.u2net_cache'/str(size)
     train = _cache_for(train_ds, cache, size, workers, main, bad)
     if bad and not skip_bad: raise _bad_files(bad, val_ds.root)
