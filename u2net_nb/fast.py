@@ -12,7 +12,7 @@ import torch.nn as nn
 from .core import U2NetError, atomic_write, first_line, resolve_device
 from .model import U2Net
 from .runtime import (CACHE_SUFFIX, ONNX_CACHE_FILES, _NO_BF16_ISA, _accepts, _cache_folder, _cpu_tag, _isa_limit, _ov_compile,
-                              _prune, _run_graph, _seal, _session, _sum_path, _unsealed, cache_note, cpu_has_bf16, onnx_cache_dir)
+                              _prune, _run_graph, _seal, _session, _sum_path, _unsealed, cache_note, open_sealed, cpu_has_bf16, onnx_cache_dir)
 
 # %% auto #0
 __all__ = ['BACKENDS', 'LOWP_PROBE_TOL', 'fold_bn', 'fold_batchnorm_', 'InferenceU2Net', 'optimize_for_inference', 'EngineError',
@@ -154,13 +154,10 @@ def _want_shape(shape:tuple|None, side_outputs:bool=False) -> tuple:
 def _open_cached(f:Path, open_graph, shape:tuple|None, side_outputs:bool=False):
     "The graph `open_graph()` opens from the cache file `f` when `f` is ours, as written, and takes the input shape; else None (one line why, when `f` was there)."
     if not (f.exists() or _sum_path(f).exists()): return None
-    why = _unsealed(f)
-    if why is None:
-        try:
-            g = open_graph()
-            if _accepts(g, _want_shape(shape)): os.utime(f); return g                # mark it used
-            why = f"{f.name} takes inputs of another shape"
-        except Exception as e: why = f"{f.name} cannot be opened ({first_line(e)})"
+    g, why = open_sealed(f, open_graph)
+    if g is not None:
+        if _accepts(g, _want_shape(shape)): os.utime(f); return g                    # mark it used
+        why = f"{f.name} takes inputs of another shape"
     cache_note(f"{why}: rebuilding it")
     return None
 

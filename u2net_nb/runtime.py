@@ -16,8 +16,8 @@ from .core import U2NetError, DiskFullError, atomic_write, first_line, remove_de
 __all__ = ['IMAGE_EXTS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'BIG_PHOTO', 'ONNX_CACHE_FILES', 'CACHE_SUFFIX', 'DIGEST_BLOCK',
            'INDEX_FILES', 'ImageReadError', 'rgb_image', 'rgb_array', 'taps', 'resize_rgb', 'net_input', 'resize_map',
            'map_u8', 'resize_image', 'resized_map_u8', 'big_blocks_to_os', 'big_photo_slot', 'cpu_has_bf16',
-           'onnx_cache_dir', 'cache_note', 'private_folder', 'engine_key', 'remember_engine', 'find_engine',
-           'output_paths', 'save_atomic']
+           'onnx_cache_dir', 'cache_note', 'private_folder', 'open_sealed', 'engine_key', 'remember_engine',
+           'find_engine', 'output_paths', 'save_atomic']
 
 # %% ../nbs/13a_runtime.ipynb #33073904
 IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.bmp', '.gif', '.webp', '.tif', '.tiff')
@@ -304,6 +304,19 @@ def _unsealed(path) -> str|None:
     except OSError as e: return f"{path.name} cannot be read ({e.strerror})"
     return None if got == want else f"{path.name} changed since it was written (its digest does not match)"
 
+def open_sealed(path, open_graph) -> tuple:
+    "(graph `open_graph()` opened from the cache file `path`, None), or (None, why not): never opened unless ours alone; its digest checked while the runtime reads it, the graph handed out only if it matches."
+    path = Path(path)
+    for p in (path, _sum_path(path)):
+        if why := _untrusted(p): return None, f"{p.name} {why}"
+    with ThreadPoolExecutor(1) as ex:
+        check = ex.submit(_unsealed, path)                                    # on another core while the runtime reads the file
+        try: g, err = open_graph(), None
+        except Exception as e: g, err = None, e
+        why = check.result()
+    if why: return None, why
+    return (g, None) if err is None else (None, f"{path.name} cannot be opened ({first_line(err)})")
+
 # %% ../nbs/13a_runtime.ipynb #1664f8b9
 def _session(src, threads:int, save_to=None):
     "An onnxruntime CPU session for an ONNX file (path) or its bytes, all graph optimisations on; `save_to`: write the optimised graph there."
@@ -377,7 +390,7 @@ def remember_engine(folder, key:str, entry:dict):
     except OSError: pass                                           # an index that cannot be written costs speed, not the run
 
 def find_engine(folder, key:str) -> dict|None:
-    "The entry recorded under `key` (with 'path', its engine file) when that file is still in the cache, ours alone and as written, else None."
+    "The entry recorded under `key` (with 'path', its engine file) when that file is still in the cache and ours alone (open it with `open_sealed`), else None."
     if folder is None or not (f := _index_file(folder, key)).exists() or (folder := private_folder(folder)) is None: return None
     if why := _untrusted(f): cache_note(f"{f.name} {why}: not used"); return None
     try: entry = json.loads(f.read_text())
@@ -385,7 +398,7 @@ def find_engine(folder, key:str) -> dict|None:
     if not isinstance(entry, dict) or not isinstance(entry.get('file'), str): return None
     path = Path(folder)/Path(entry['file']).name
     if not path.is_file(): return None
-    if why := _unsealed(path): cache_note(f"{why}: rebuilding it"); return None
+    if why := next((f"{p.name} {w}" for p in (path, _sum_path(path)) if (w := _untrusted(p))), None): cache_note(f"{why}: rebuilding it"); return None
     for p in (f, path):
         try: os.utime(p)                                           # used: kept by the pruning
         except OSError: pass
