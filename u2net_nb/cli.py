@@ -13,7 +13,7 @@ from fastcore.script import call_parse, Param, store_true
 from .core import U2NetError, cli_errors, first_line, remove_dead_temps
 from .runtime import (ImageReadError, _WRITERS, _accepts, _check_args, _expand, _hw, _index_file, _open, _open_path, _outcome,
                               _ov_compile, _pixels, _png_args, _run_graph, _session, _sum_path, _writable_folder, big_blocks_to_os, big_photo_slot,
-                              cache_note, engine_key, find_engine, map_u8, net_input, onnx_cache_dir, output_paths, resize_image,
+                              cache_note, engine_key, open_sealed, find_engine, map_u8, net_input, onnx_cache_dir, output_paths, resize_image,
                               resized_map_u8, rgb_image, save_atomic)
 from tqdm.auto import tqdm
 
@@ -26,12 +26,11 @@ def _cached_engine(key, model, official, mode, batch_size, device, quiet):
     if key is None or official or mode == 'composite' or batch_size not in (None, 1) or device not in (None, 'cpu'): return None
     e = find_engine(onnx_cache_dir(), key)
     if e is None or (model is not None and model != e.get('model')) or (device is None and not e.get('cpu_only')): return None
-    try:
-        size = int(e['size'])
-        sess = (_session(str(e['path']), int(e['threads'])) if e['runtime'] == 'onnxruntime' else
-                _ov_compile(blob=e['path'], precision=e['precision'], threads=int(e['threads'])))
-    except Exception as ex:                                                     # unreadable: the usual path rebuilds it
-        cache_note(f"{e['path'].name} cannot be opened ({first_line(ex)}): rebuilding it"); return None
+    try: size = int(e['size'])
+    except (KeyError, TypeError, ValueError): return None
+    sess, why = open_sealed(e['path'], lambda: _session(str(e['path']), int(e['threads'])) if e['runtime'] == 'onnxruntime' else
+                            _ov_compile(blob=e['path'], precision=e['precision'], threads=int(e['threads'])))
+    if why: cache_note(f"{why}: rebuilding it"); return None                   # damaged or unreadable: the usual path rebuilds it
     if not _accepts(sess, (1, 3, *_hw(size))):                                  # the index names a graph of another input size
         cache_note(f"{e['path'].name} takes inputs of another shape than its index entry says: rebuilding it"); return None
     if e.get('size_from_checkpoint') and not quiet:
