@@ -5,18 +5,20 @@
 # %% ../nbs/11a_cli.ipynb #a201c7ab
 from __future__ import annotations
 import collections, sys
+from pathlib import Path
 from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from PIL import Image
 from fastcore.script import call_parse, Param, store_true
-from .core import U2NetError, cli_errors
-from .runtime import (ImageReadError, _WRITERS, _check_args, _expand, _hw, _open, _open_path, _outcome, _ov_compile, _png_args,
-                              _run_graph, _session, _writable_folder, engine_key, find_engine, map_u8, net_input, onnx_cache_dir,
-                              output_paths, resize_map, resize_rgb, rgb_array, rgb_image, save_atomic)
+from .core import U2NetError, cli_errors, first_line, remove_dead_temps
+from .runtime import (ImageReadError, _WRITERS, _accepts, _check_args, _expand, _hw, _index_file, _open, _open_path, _outcome,
+                              _ov_compile, _pixels, _png_args, _run_graph, _session, _sum_path, _writable_folder, big_blocks_to_os, big_photo_slot,
+                              cache_note, engine_key, open_sealed, find_engine, map_u8, net_input, onnx_cache_dir, output_paths, resize_image,
+                              resized_map_u8, rgb_image, save_atomic)
 from tqdm.auto import tqdm
 
 # %% auto #0
-__all__ = ['u2net_predict']
+__all__ = ['NonFinite', 'u2net_predict']
 
 # %% ../nbs/11a_cli.ipynb #105b2913
 def _cached_engine(key, model, official, mode, batch_size, device, quiet):
@@ -24,22 +26,25 @@ def _cached_engine(key, model, official, mode, batch_size, device, quiet):
     if key is None or official or mode == 'composite' or batch_size not in (None, 1) or device not in (None, 'cpu'): return None
     e = find_engine(onnx_cache_dir(), key)
     if e is None or (model is not None and model != e.get('model')) or (device is None and not e.get('cpu_only')): return None
-    try:
-        size = int(e['size'])
-        sess = (_session(str(e['path']), int(e['threads'])) if e['runtime'] == 'onnxruntime' else
-                _ov_compile(blob=e['path'], precision=e['precision'], threads=int(e['threads'])))
-    except Exception: return None                                               # damaged or unreadable: the usual path rebuilds it
+    try: size = int(e['size'])
+    except (KeyError, TypeError, ValueError): return None
+    sess, why = open_sealed(e['path'], lambda: _session(str(e['path']), int(e['threads'])) if e['runtime'] == 'onnxruntime' else
+                            _ov_compile(blob=e['path'], precision=e['precision'], threads=int(e['threads'])))
+    if why: cache_note(f"{why}: rebuilding it"); return None                   # damaged or unreadable: the usual path rebuilds it
+    if not _accepts(sess, (1, 3, *_hw(size))):                                  # the index names a graph of another input size
+        cache_note(f"{e['path'].name} takes inputs of another shape than its index entry says: rebuilding it"); return None
     if e.get('size_from_checkpoint') and not quiet:
         print(f"u2net_predict: input size {size} px, as in the checkpoint's training run (--size to change)")
-    return sess, size
+    return sess, size, e['path']
 
 # %% ../nbs/11a_cli.ipynb #c05e46ed
 def _cached_maps(sess, files, size, workers:int=2, progress:bool=False):
     "(map float32 [h,w] at the network's size, the photo's (H, W)) for each file in order, or its `ImageReadError`; photos read ahead in threads."
     def load(f):
         try:
-            im, hw = _open_path(f, 2*max(_hw(size)))                            # JPEGs decoded at reduced size
-            return net_input(resize_rgb(rgb_array(im), size)[None]), hw
+            with big_photo_slot(_pixels(f)):                                    # big photos decoded one at a time
+                im, hw = _open_path(f, 2*max(_hw(size)))                        # JPEGs decoded at reduced size
+                return net_input(resize_image(im, size)[None]), hw
         except ImageReadError as e: return e
     pool = ThreadPoolExecutor(workers) if workers > 0 else None
     ahead = collections.deque()
@@ -59,17 +64,29 @@ def _run_one(sess, job, load):
     r = job.result() if hasattr(job, 'result') else load(job)
     if isinstance(r, Exception): return r
     x, hw = r
-    return _run_graph(sess, x)[0, 0], hw
+    p = _run_graph(sess, x)[0, 0]
+    return (p, hw) if np.isfinite(p).all() else NonFinite()
+
+class NonFinite:
+    "In place of a map: the cached graph gave NaN or infinite values (such a map is never written)."
 
 def _save_cached(mode, src, r, out, png_level:int, threshold=None):
     "Write the map or cut-out of photo `src` from (map at the network's size, photo size), or raise the error in its place."
     if isinstance(r, Exception): raise r
-    m = resize_map(*r)
-    if threshold is not None: m = (m > threshold).astype(np.float32)
-    im = Image.fromarray(map_u8(m), 'L')
-    if mode == 'cutout':
-        rgb = rgb_image(_open(src)); rgb.putalpha(im); im = rgb
-    save_atomic(im, out, **_png_args(out, png_level))
+    with big_photo_slot(r[1][0]*r[1][1]):                                      # big outputs made one at a time
+        im = Image.fromarray(resized_map_u8(*r, threshold), 'L')               # uint8 at the photo's size, made in blocks of rows
+        if mode == 'cutout': rgb = rgb_image(_open(src)); rgb.putalpha(im); im = rgb   # RGB to RGBA in place: no copy of the photo
+        save_atomic(im, out, **_png_args(out, png_level))
+
+def _with_fallback(maps, save, files, restart):
+    "(map, save function) for each file; after a non-finite map of the cached graph, `restart(remaining files)` gives (maps, save) for the rest."
+    for i, m in enumerate(maps):
+        if isinstance(m, NonFinite):
+            maps.close()
+            rest, save = restart(files[i:])
+            for m in rest: yield m, save
+            return
+        yield m, save
 
 # %% ../nbs/11a_cli.ipynb #c867a1a3
 @call_parse
@@ -93,6 +110,7 @@ def u2net_predict(weights:str,                                                  
                   quiet:store_true=False):                                       # no progress bar or summary
     "Write saliency maps, cut-outs or composites for photos; exit status 1 if any photo failed, 2 if the run cannot start."
     with cli_errors('u2net_predict'):
+        big_blocks_to_os()                                                       # freed photo buffers go back to the OS
         files, problems = _expand(inputs, recursive)
         outs = output_paths(files, out, ext)
         _check_args(mode, ext, size, batch_size, files, outs)
@@ -100,21 +118,31 @@ def u2net_predict(weights:str,                                                  
         try: key = engine_key(weights, precision=precision, backend=backend, device=device, size=size, batch_size=batch_size or 1)   # None: 1 on a CPU
         except OSError: key = None                                               # no such file: the usual path says so
         cached = _cached_engine(key, model, official, mode, batch_size, device, quiet)
+        def usual(files):                                                        # PyTorch from here on
+            from u2net_nb.predict import _engine_run
+            return _engine_run(weights, files, key, mode=mode, background=background, official=official, threshold=threshold,
+                               size=size_given, batch_size=batch_size, device=device, model=model,
+                               workers=workers, precision=precision, backend=backend, quiet=quiet)
+        def restart(rest):                                                       # the cached graph gave NaN or infinite values
+            cache_note(f"{path.name} gave a map with NaN or infinite values: removed; the rest of the run takes the usual path")
+            for f in (path, _sum_path(path), _index_file(path.parent, key)): f.unlink(missing_ok=True)
+            return usual(rest)
+        size_given = size
         if cached is not None:                                                   # the cached engine, without PyTorch
-            sess, size = cached
+            sess, size, path = cached
             maps = _cached_maps(sess, files, size, workers, progress=not quiet and len(files) > 1)
             save = lambda src, r, o, level: _save_cached(mode, src, r, o, level, threshold)
+            pairs = _with_fallback(maps, save, files, restart)
         else:
-            from u2net_nb.predict import _engine_run                            # PyTorch from here on
-            maps, save = _engine_run(weights, files, key, mode=mode, background=background, official=official, threshold=threshold,
-                                     size=size, batch_size=batch_size, device=device, model=model, workers=workers,
-                                     precision=precision, backend=backend, quiet=quiet)
+            maps, save = usual(files)
+            pairs = ((m, save) for m in maps)
         _writable_folder(out)
+        for d in dict.fromkeys([Path(out), *(o.parent for o in outs)]): remove_dead_temps(d)   # left by killed runs
         failed = len(problems)
         for s, why in problems: print(f"u2net_predict: skipped {s}: {why}", file=sys.stderr)
         with ThreadPoolExecutor(_WRITERS) as writer:                              # photos k-1 and k are written while the network runs k+1
             pending = collections.deque()
-            for f, o, m in zip(files, outs, maps):
+            for f, o, (m, save) in zip(files, outs, pairs):
                 if len(pending) == _WRITERS: failed += _outcome(*pending.popleft())  # at most _WRITERS outputs wait to be written
                 pending.append((f, writer.submit(save, f, m, o, png_level)))
             while pending: failed += _outcome(*pending.popleft())

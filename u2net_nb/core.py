@@ -4,12 +4,12 @@
 
 # %% ../nbs/14_core.ipynb #aef93479
 from __future__ import annotations
-import contextlib, errno, hashlib, os, shutil, sys, uuid
+import contextlib, errno, fcntl, hashlib, os, re, shutil, signal, socket, sys, threading, uuid
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['U2NetError', 'DiskFullError', 'atomic_write', 'first_line', 'cli_errors', 'resolve_device', 'torch_threads',
-           'process_alive', 'sha256sum']
+__all__ = ['LOCK_FILE', 'U2NetError', 'DiskFullError', 'atomic_write', 'first_line', 'Terminated', 'cli_errors', 'resolve_device',
+           'torch_threads', 'process_alive', 'remove_dead_temps', 'FolderBusy', 'folder_lock', 'sha256sum']
 
 # %% ../nbs/14_core.ipynb #461a9711
 class U2NetError(Exception):
@@ -33,12 +33,14 @@ def _disk_full(e:BaseException) -> bool:
 # %% ../nbs/14_core.ipynb #c9f8fa54
 @contextlib.contextmanager
 def atomic_write(path, # the file to write; replaced only when the body succeeds
+                 mode:int|None=None, # its permissions, e.g. 0o600 (private whatever the umask); None: those of open()
                 ):
     "Yield a temporary path beside `path`; on success it becomes `path` (normal permissions), on failure it is removed."
     path = Path(path); tmp = _tmp_path(path)
-    os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))   # 0666 less the umask, like open()
+    os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666 if mode is None else mode & 0o600))   # 0666 less the umask, like open()
     try:
         yield tmp
+        if mode is not None: os.chmod(tmp, mode)                           # a writer may have replaced the file
         with open(tmp, 'rb') as f: os.fsync(f.fileno())                    # on disk before it takes the name
         os.replace(tmp, path)
     except BaseException as e:
@@ -57,10 +59,26 @@ def first_line(e:BaseException) -> str:
     return (str(e).strip().splitlines() or [type(e).__name__])[0]
 
 # %% ../nbs/14_core.ipynb #c32031bc
+class Terminated(KeyboardInterrupt):
+    "SIGTERM, raised in the main thread like Ctrl-C so that the same clean-up runs (temporary files removed, checkpoints saved)."
+
+def _terminate(signum, frame): raise Terminated()
+
+@contextlib.contextmanager
+def _sigterm_raises():
+    "While the body runs (main thread only), SIGTERM raises `Terminated` instead of killing the process at once."
+    if threading.current_thread() is not threading.main_thread(): yield; return
+    old = signal.signal(signal.SIGTERM, _terminate)
+    try: yield
+    finally: signal.signal(signal.SIGTERM, old if old is not None else signal.SIG_DFL)
+
 @contextlib.contextmanager
 def cli_errors(cmd:str): # the command's name, e.g. 'u2net_eval'
-    "Expected failures become `cmd: error: ...` on stderr and exit 2; Ctrl-C becomes exit 130."
-    try: yield
+    "Expected failures become `cmd: error: ...` on stderr and exit 2; Ctrl-C becomes exit 130, SIGTERM exit 143."
+    try:
+        with _sigterm_raises(): yield
+    except Terminated:
+        print(f"{cmd}: terminated", file=sys.stderr); raise SystemExit(143) from None
     except KeyboardInterrupt:
         print(f"{cmd}: interrupted", file=sys.stderr); raise SystemExit(130) from None
     except (U2NetError, ValueError, OSError) as e:
@@ -104,6 +122,60 @@ def process_alive(pid:int) -> bool:
     except ProcessLookupError: return False
     except PermissionError: return True                              # it exists, it is someone else's
     return True
+
+# %% ../nbs/14_core.ipynb #cb7b9438
+_DEAD_TMP = re.compile(r'\..+\.(\d+)-[0-9a-f]{8}\.tmp')          # `atomic_write`'s temporary names: .<name>.<pid>-<random>.tmp
+
+def remove_dead_temps(folder) -> list[Path]:
+    "Delete the temporary files `atomic_write` left in `folder` when its process was killed (only those whose writer no longer runs)."
+    removed = []
+    try: names = sorted(os.listdir(folder))
+    except OSError: return removed
+    for n in names:
+        if (m := _DEAD_TMP.fullmatch(n)) and not process_alive(int(m[1])):
+            try: os.unlink(Path(folder)/n); removed.append(Path(folder)/n)
+            except OSError: pass                                         # gone already, or not ours to remove
+    return removed
+
+# %% ../nbs/14_core.ipynb #ba29efdc
+LOCK_FILE = '.u2net.lock'
+
+class FolderBusy(U2NetError):
+    "Another live process holds this folder's lock."
+
+def _holder(fd:int) -> tuple:
+    "(pid, host) written in a lock file, or (None, None)."
+    parts = os.pread(fd, 256, 0).decode(errors='replace').split()
+    return (int(parts[0]), parts[1] if len(parts) > 1 else '') if parts and parts[0].isdigit() else (None, None)
+
+@contextlib.contextmanager
+def folder_lock(folder, # created if missing; the lock file is folder/LOCK_FILE
+                who:str='u2net'): # names the taker in the line about a recovered lock
+    "Hold `folder`'s lock for the body, or raise `FolderBusy` naming the live process that holds it; nothing else is written."
+    folder, made = Path(folder), not Path(folder).exists()
+    folder.mkdir(parents=True, exist_ok=True)
+    while True:
+        fd = os.open(folder/LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+        try: fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            pid, host = _holder(fd); os.close(fd)
+            raise FolderBusy(f"{folder} is in use by another run (process {pid or '?'}{' on ' + host if host else ''}); "
+                             f"wait for it to end, or choose another folder") from None
+        try: same = os.stat(folder/LOCK_FILE).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError: same = False
+        if same: break
+        os.close(fd)                                                     # its holder removed that file as we opened it: again
+    try:
+        pid, host = _holder(fd)
+        if pid is not None and pid != os.getpid():                       # its holder ended without releasing it: killed
+            print(f"{who}: {folder}: recovered the lock left by process {pid}{' on ' + host if host else ''}, which no longer runs", file=sys.stderr)
+        os.ftruncate(fd, 0); os.pwrite(fd, f"{os.getpid()} {socket.gethostname()}\n".encode(), 0)
+        yield folder/LOCK_FILE
+    finally:
+        (folder/LOCK_FILE).unlink(missing_ok=True)                       # released cleanly: nothing to recover
+        os.close(fd)
+        if made:                                                         # a folder made only for the lock goes with it
+            with contextlib.suppress(OSError): folder.rmdir()
 
 # %% ../nbs/14_core.ipynb #c2309c2e
 def sha256sum(path,              # file to hash

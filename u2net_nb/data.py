@@ -288,10 +288,13 @@ class SODFolder(Dataset):
         if not ims:
             raise DatasetError(f"no image files ({', '.join(IMAGE_EXTS)}) in {self.image_dir}")
         problems, self.skipped, self.pairs = self._validate(ims, ms, check_sizes)
-        if check_pixels: self.pairs = _decoded(self.pairs, problems, self.skipped)
+        # any problem: every file is decoded, so the report is complete
+        if check_pixels or problems: self.pairs = _decoded(self.pairs, problems, self.skipped)
         if problems and not skip_bad: raise _dataset_error(problems, self.skipped, self.root)
         if problems:
-            print(f"SODFolder: skipped {len(self.skipped)} bad file(s) in {self.root} (" + ', '.join(f'{len(v)} {k}' for k, v in problems.items()) + "); see .skipped")
+            kinds = ', '.join(f'{len(v)} {k}' for k, v in problems.items())
+            print(f"SODFolder: skipped {len(self.skipped)} bad file(s) in {self.root} ({kinds}); "
+                  "see .skipped")
         if not self.pairs: raise DatasetError(f"no usable image/mask pairs in {self.root}")
 
 # %% ../nbs/04_data.ipynb #e9a4dab0

@@ -4,20 +4,20 @@
 
 # %% ../nbs/13_fast_cpu.ipynb #d8c6ab04
 from __future__ import annotations
-import copy, hashlib, importlib.util, io, itertools, math, os, statistics, time, warnings, weakref
+import copy, hashlib, importlib.util, io, itertools, math, os, shutil, statistics, time, warnings, weakref
 from pathlib import Path
 import numpy as np
 import torch
 import torch.nn as nn
 from .core import U2NetError, atomic_write, first_line, resolve_device
 from .model import U2Net
-from .runtime import (CACHE_SUFFIX, ONNX_CACHE_FILES, _NO_BF16_ISA, _cache_folder, _cpu_tag, _isa_limit, _ov_compile,
-                              _prune, _run_graph, _session, cpu_has_bf16, onnx_cache_dir)
+from .runtime import (CACHE_SUFFIX, ONNX_CACHE_FILES, _NO_BF16_ISA, _accepts, _cache_folder, _cpu_tag, _isa_limit, _ov_compile,
+                              _prune, _run_graph, _seal, _session, _sum_path, _unsealed, cache_note, open_sealed, cpu_has_bf16, onnx_cache_dir)
 
 # %% auto #0
 __all__ = ['BACKENDS', 'LOWP_PROBE_TOL', 'fold_bn', 'fold_batchnorm_', 'InferenceU2Net', 'optimize_for_inference', 'EngineError',
-           'check_options', 'pick_backend', 'weights_digest', 'onnx_session', 'openvino_model', 'Engine', 'engine',
-           'bench']
+           'check_options', 'pick_backend', 'weights_digest', 'onnx_session', 'openvino_model', 'Engine',
+           'NonFiniteMap', 'engine', 'bench']
 
 # %% ../nbs/13_fast_cpu.ipynb #b250da69
 def fold_bn(conv:nn.Conv2d,         # convolution (with or without bias)
@@ -146,6 +146,27 @@ def _cache_file(model:U2Net, folder:Path, shape:tuple|None=None, side_outputs:bo
     if runtime != 'onnxruntime': key += f'|{precision}'
     return folder/f'u2net-{hashlib.sha256(key.encode()).hexdigest()[:32]}{CACHE_SUFFIX[runtime]}'
 
+# %% ../nbs/13_fast_cpu.ipynb #a5653b9a
+def _want_shape(shape:tuple|None, side_outputs:bool=False) -> tuple:
+    "The input dimensions a cached graph must have: [b, 3, h, w] for `shape` (b, h, w), else [any, 3, any, any]."
+    return (shape[0], 3, *shape[1:]) if shape else (None, 3, None, None)
+
+def _open_cached(f:Path, open_graph, shape:tuple|None, side_outputs:bool=False):
+    "The graph `open_graph()` opens from the cache file `f` when `f` is ours, as written, and takes the input shape; else None (one line why, when `f` was there)."
+    if not (f.exists() or _sum_path(f).exists()): return None
+    g, why = open_sealed(f, open_graph)
+    if g is not None:
+        if _accepts(g, _want_shape(shape)): os.utime(f); return g                    # mark it used
+        why = f"{f.name} takes inputs of another shape"
+    cache_note(f"{why}: rebuilding it")
+    return None
+
+def _cannot_cache(f:Path, e:BaseException):
+    "One line: the graph could not be written to the cache (the run goes on without it)."
+    try: free = f" ({shutil.disk_usage(f.parent).free/1e6:.0f} MB free)"
+    except OSError: free = ''
+    cache_note(f"cannot write {f.name} in {f.parent}{free}: {first_line(e)}; running without the cache")
+
 # %% ../nbs/13_fast_cpu.ipynb #011b39a6
 def onnx_session(model:U2Net,       # the network (not modified)
                  cache_dir=None,    # None: onnx_cache_dir(); False: no cache (export into memory); or a folder
@@ -156,15 +177,12 @@ def onnx_session(model:U2Net,       # the network (not modified)
     folder, shape, threads = _cache_folder(cache_dir), _as_shape(input_shape), threads or torch.get_num_threads()
     if folder is not None:
         f = _cache_file(model, folder, shape, side_outputs)
-        if f.is_file():
-            try: s = _session(str(f), threads); os.utime(f); return s, f, False  # mark it used
-            except Exception: pass                                              # damaged: export it again below
+        if (s := _open_cached(f, lambda: _session(str(f), threads), shape, side_outputs)) is not None: return s, f, False
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            with atomic_write(f) as tmp: s = _session(_export_folded(model, shape, side_outputs), threads, save_to=tmp)
-            _prune(folder)
+            with atomic_write(f, mode=0o600) as tmp: s = _session(_export_folded(model, shape, side_outputs), threads, save_to=tmp)
+            _seal(f); _prune(folder)
             return s, f, True
-        except OSError: pass                                                    # not writable, or the disk is full
+        except Exception as e: _cannot_cache(f, e)                              # full disk, read-only folder, quota
     return _session(_export_folded(model, shape, side_outputs), threads), None, True
 
 # %% ../nbs/13_fast_cpu.ipynb #7c4257b3
@@ -178,18 +196,15 @@ def openvino_model(model:U2Net,       # the network (not modified)
     check_options(precision, 'openvino', torch.device('cpu'))
     folder, shape, threads = _cache_folder(cache_dir), _as_shape(input_shape), threads or torch.get_num_threads()
     f = _cache_file(model, folder, shape, side_outputs, 'openvino', precision) if folder is not None else None
-    if f is not None and f.is_file():
-        try: c = _ov_compile(blob=f, precision=precision, threads=threads); os.utime(f); return c, f, False   # mark it used
-        except Exception: pass                                                  # damaged: compiled again below
+    if f is not None and (c := _open_cached(f, lambda: _ov_compile(blob=f, precision=precision, threads=threads), shape)) is not None: return c, f, False
     c = _ov_compile(_export_folded(model, shape, side_outputs), precision=precision, threads=threads)
     if f is None: return c, None, True
     try:
-        folder.mkdir(parents=True, exist_ok=True)
         data = c.export_model()                                                 # a BytesIO (bytes in older OpenVINO)
-        with atomic_write(f) as tmp: tmp.write_bytes(data.getbuffer() if hasattr(data, 'getbuffer') else data)
-        _prune(folder)
+        with atomic_write(f, mode=0o600) as tmp: tmp.write_bytes(data.getbuffer() if hasattr(data, 'getbuffer') else data)
+        _seal(f); _prune(folder)
         return c, f, True
-    except OSError: return c, None, True                                        # not writable, or the disk is full
+    except Exception as e: _cannot_cache(f, e); return c, None, True           # full disk, read-only folder, quota
 
 # %% ../nbs/13_fast_cpu.ipynb #928a223c
 LOWP_PROBE_TOL = 0.1   # bf16/fp16 engines: the largest probe difference that is rounding, not a broken graph
@@ -208,7 +223,7 @@ class Engine:
         check_options(precision, backend, self.device)
         self.precision, self.backend = precision, pick_backend(backend, precision, self.device)
         self.session = self.cache_file = self.input_shape = None
-        self.side_outputs = side_outputs
+        self.side_outputs, self.fallback = side_outputs, weakref.ref(model)   # fallback(): the model again, or None (see _drop_graph)
         if self.backend in ('onnxruntime', 'openvino'):
             shape = _as_shape(input_shape)
             try: sess, f, d = _graph_engine(model, self.backend, precision, cache_dir, shape, side_outputs)
@@ -265,14 +280,35 @@ def _engine_call(self:Engine, x:torch.Tensor) -> torch.Tensor:
         raise ValueError(f"this Engine was built for inputs [{b}, 3, {h}, {w}] only (input_shape), got {list(x.shape)}")
     if self.session is not None:
         a = x.detach().cpu().float().contiguous().numpy()
-        return torch.from_numpy(_run_graph(self.session, a))
+        out = _run_graph(self.session, a)
+        if np.isfinite(out).all(): return torch.from_numpy(out)
+        self._drop_graph()                                   # NaN or inf from the graph: PyTorch from now on
     lowp = {'bf16': torch.bfloat16, 'fp16': torch.float16}.get(self.precision)
     with torch.autocast(self.device.type, dtype=lowp or torch.float32, enabled=lowp is not None):
         x = x.to(self.device)
         p = torch.cat(self.net.all_outputs(x), 1) if self.side_outputs and isinstance(self.net, U2Net) else self.net(x)
-    return (p[0] if isinstance(p, (list, tuple)) else p).float()
+    p = (p[0] if isinstance(p, (list, tuple)) else p).float()
+    if not torch.isfinite(p).all(): raise NonFiniteMap("the network's map has NaN or infinite values (damaged weights?): such maps are never written")
+    return p
 
 Engine.__call__ = _engine_call
+
+# %% ../nbs/13_fast_cpu.ipynb #255313f9
+class NonFiniteMap(U2NetError, ValueError):
+    "The network gave NaN or infinite values: such maps are never written."
+
+def _drop_graph(self:Engine):
+    "After the graph gave NaN or infinite values: remove its cache file, run the model in PyTorch from now on (`NonFiniteMap` when the model is gone)."
+    kind = self.cache_file.name if self.cache_file is not None else f'the {self.backend} graph'
+    if self.cache_file is not None:
+        for f in (self.cache_file, _sum_path(self.cache_file)): f.unlink(missing_ok=True)
+    model = self.fallback() if self.fallback is not None else None
+    if model is None: raise NonFiniteMap(f"{kind} gave NaN or infinite values and its model is gone: such maps are never written")
+    cache_note(f"{kind} gave NaN or infinite values: removed; running PyTorch instead")
+    self.session = self.cache_file = None; self.backend = 'torch'
+    self.net, self.path, self.probe_diff = _prepare(model, self.device, self.device.type == 'cpu' or self.precision != 'fp32', self.side_outputs)
+
+Engine._drop_graph = _drop_graph
 
 # %% ../nbs/13_fast_cpu.ipynb #00e993f8
 _ENGINES = weakref.WeakKeyDictionary()

@@ -104,7 +104,7 @@ def _open_path(path, draft_to:int|None=None):
             (w, h), turned = im.size, im.getexif().get(0x0112, 1) in (5, 6, 7, 8)
             if draft_to and im.format == 'JPEG': im.draft(im.mode, (draft_to, draft_to))
             im.load()
-            im = ImageOps.exif_transpose(im)
+            ImageOps.exif_transpose(im, in_place=True)      # no copy of an upright photo
     except Exception as e:
         raise ImageReadError(f"{path}: truncated or corrupt image data "
                              f"({type(e).__name__}: {e})") from None

@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from PIL import Image, ImageColor, ImageOps, UnidentifiedImageError
 from tqdm.auto import tqdm
 from .data import normalize, read_image
-from .runtime import ImageReadError, _hw, _open_path, _png_args, remember_engine, resize_rgb, rgb_array, save_atomic
+from .runtime import ImageReadError, _hw, _open_path, _png_args, remember_engine, resize_image, resize_rgb, rgb_array, save_atomic
 from .model import U2Net
 from .core import U2NetError, resolve_device
 from .weights import load_model, model_size
@@ -64,6 +64,9 @@ def read_resized(src,                      # path, PIL image or uint8 tensor [3,
                  draft:bool=True,          # let the JPEG decoder shrink big photos (at least 2x `size` kept)
                  zero_border:bool=False):  # official border handling (see resize_u8)
     "(float32 [3,h,w] in 0..255 resized to `size`, displayed (H, W) of the photo), never making a float copy of the full photo."
+    if isinstance(src, (str, os.PathLike)):                                  # only the rows the resampling reads: no copy of the photo
+        im, hw = _open_path(src, 2*max(_hw(size)) if draft else None)
+        return torch.from_numpy(resize_image(im, size, zero_border)), hw
     x, hw = load_u8(src, 2*max(_hw(size)) if draft else None)
     return resize_u8(x, size, zero_border), hw
 
@@ -264,6 +267,7 @@ def _engine_run(weights, files, key=None, *, mode, background, official, thresho
         if not quiet: print(f"u2net_predict: input size {size} px, as in the checkpoint's training run (--size to change)")
     size = size or 320
     eng = Engine(net, precision, backend, input_shape=_one_photo_shape(net, batch_size, size))   # the model itself is not kept
+    eng.fallback = lambda: load_model(weights, model, resolve_device(device))  # read again only if the graph gives NaN or inf
     if key and eng.cache_file is not None and eng.input_shape:                 # the next run can open this file without PyTorch
         remember_engine(eng.cache_file.parent, key, dict(file=eng.cache_file.name, runtime=eng.backend, precision=precision,
                         threads=torch.get_num_threads(), model=model_size(net), size=size, size_from_checkpoint=from_checkpoint,

@@ -4,19 +4,22 @@
 
 # %% ../nbs/13a_runtime.ipynb #6c9f7e58
 from __future__ import annotations
-import glob, hashlib, importlib.metadata, json, os, re, sys
+import contextlib, ctypes, glob, hashlib, importlib.metadata, json, os, re, shutil, stat, sys, threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 from tqdm.auto import tqdm
-from .core import U2NetError, DiskFullError, atomic_write
-# the photo-reading rules (the course's data page); imported here too, for the commands that use them
+from .core import U2NetError, DiskFullError, atomic_write, first_line, remove_dead_temps
+# the photo-reading rules (the course's photos page); imported here too, for the commands that use them
 from .photos import (IMAGE_EXTS, IMAGENET_MEAN, IMAGENET_STD, ImageReadError, _gray_u8, _hw, _open,
                              _open_header, _open_path, _single_channel, _too_large, rgb_array, rgb_image, taps)
 
 # %% auto #0
-__all__ = ['ONNX_CACHE_FILES', 'CACHE_SUFFIX', 'INDEX_FILES', 'resize_rgb', 'net_input', 'resize_map', 'map_u8', 'cpu_has_bf16',
-           'onnx_cache_dir', 'engine_key', 'remember_engine', 'find_engine', 'output_paths', 'save_atomic']
+__all__ = ['BIG_PHOTO', 'ONNX_CACHE_FILES', 'CACHE_SUFFIX', 'DIGEST_BLOCK', 'INDEX_FILES', 'resize_rgb', 'net_input',
+           'resize_map', 'map_u8', 'resize_image', 'resized_map_u8', 'big_blocks_to_os', 'big_photo_slot',
+           'cpu_has_bf16', 'onnx_cache_dir', 'cache_note', 'private_folder', 'open_sealed', 'engine_key',
+           'remember_engine', 'find_engine', 'output_paths', 'save_atomic']
 
 # %% ../nbs/13a_runtime.ipynb #6a4ba61e
 def resize_rgb(a:np.ndarray,       # uint8 image [H,W,C], e.g. [H,W,3] (any strides)
@@ -27,8 +30,12 @@ def resize_rgb(a:np.ndarray,       # uint8 image [H,W,C], e.g. [H,W,3] (any stri
     r0, r1, a0, a1 = taps(a.shape[0], h, zero_border)
     c0, c1, b0, b1 = taps(a.shape[1], w, zero_border)
     x = a.transpose(2, 0, 1)
+    return _resample(x[:, r0], x[:, r1], a0, a1, c0, c1, b0, b1)
+
+def _resample(top, bottom, a0, a1, c0, c1, b0, b1) -> np.ndarray:
+    "float32 [C,h,w]: the gathered rows `top` and `bottom` (uint8 [C,h,W]) resampled along each row (c0, c1, b0, b1), then mixed (a0, a1)."
     cols = lambda t: t[..., c0].astype(np.float32)*b0 + t[..., c1].astype(np.float32)*b1
-    return cols(x[:, r0])*a0[:, None] + cols(x[:, r1])*a1[:, None]
+    return cols(top)*a0[:, None] + cols(bottom)*a1[:, None]
 
 def net_input(x:np.ndarray) -> np.ndarray: # float32 [..., 3, h, w] in 0..255
     "ImageNet-normalised network input (float32) from resized images in 0..255."
@@ -45,6 +52,53 @@ def resize_map(p:np.ndarray, hw) -> np.ndarray:
 def map_u8(p:np.ndarray) -> np.ndarray:
     "8-bit copy of a map in 0..1 (x255, rounded half to even, clamped)."
     return np.clip(np.rint(p.astype(np.float32)*np.float32(255)), 0, 255).astype(np.uint8)
+
+# %% ../nbs/13a_runtime.ipynb #fc68397b
+def resize_image(im:Image.Image, # a loaded PIL image, any mode `rgb_array` reads
+                 size, zero_border:bool=False) -> np.ndarray:
+    "`resize_rgb(rgb_array(im), size)`, reading only the rows the resampling touches: no full-size copy of the photo."
+    h, w = _hw(size)
+    r0, r1, a0, a1 = taps(im.height, h, zero_border)
+    c0, c1, b0, b1 = taps(im.width, w, zero_border)
+    need, at = np.unique(np.concatenate([r0, r1]), return_inverse=True)
+    x = np.stack([rgb_array(im.crop((0, int(r), im.width, int(r) + 1)))[0] for r in need]).transpose(2, 0, 1)   # [3, rows, W]
+    return _resample(x[:, at[:h]], x[:, at[h:]], a0, a1, c0, c1, b0, b1)
+
+def resized_map_u8(p:np.ndarray,          # float32 map [h,w] in 0..1
+                   hw,                     # the output's (H, W)
+                   threshold:float|None=None, # 255 where the resized map > threshold, else 0
+                   rows:int=512) -> np.ndarray: # rows computed at a time
+    "`map_u8(resize_map(p, hw))` (or the thresholded map) as uint8 [H,W], made in blocks of rows: no float32 copy of the full size."
+    H, W = hw
+    r0, r1, a0, a1 = taps(p.shape[0], H, single=True); c0, c1, b0, b1 = taps(p.shape[1], W, single=True)
+    same = tuple(p.shape) == (H, W)
+    cols = p if same else p[:, c0]*b0 + p[:, c1]*b1                           # [h, W]: along each row first
+    out = np.empty((H, W), np.uint8)
+    for s in range(0, H, rows):
+        m = cols[s:s + rows] if same else cols[r0[s:s + rows]]*a0[s:s + rows, None] + cols[r1[s:s + rows]]*a1[s:s + rows, None]
+        out[s:s + rows] = np.where(m > threshold, 255, 0) if threshold is not None else map_u8(m)
+    return out
+
+# %% ../nbs/13a_runtime.ipynb #3fede9f5
+BIG_PHOTO = 40_000_000            # pixels: photos above it are decoded and encoded one at a time
+_BIG = threading.Lock()
+
+def _pixels(path) -> int:
+    "Width x height from the file's header (0 when it cannot be read: the decoder will say why)."
+    try:
+        with Image.open(path) as im: return im.width*im.height
+    except Exception: return 0
+
+def big_blocks_to_os():
+    "Make glibc serve blocks of 1 MB and more straight from the OS and give them back when freed (a command calls it once)."
+    try: ctypes.CDLL(None).mallopt(-3, 1 << 20)                               # M_MMAP_THRESHOLD; not glibc: nothing to do
+    except (OSError, AttributeError, TypeError): pass
+
+@contextlib.contextmanager
+def big_photo_slot(pixels:int):
+    "Hold the one slot for big photos (more than `BIG_PHOTO` pixels) during the body; smaller photos pass at once."
+    if pixels <= BIG_PHOTO: yield; return
+    with _BIG: yield
 
 # %% ../nbs/13a_runtime.ipynb #8eb3ce1e
 _NO_BF16_ISA = {'SSE41', 'AVX', 'AVX2', 'AVX2_VNNI', 'AVX2_VNNI_2', 'AVX512_CORE', 'AVX512_CORE_VNNI'}   # oneDNN limits below bf16
@@ -71,8 +125,9 @@ def onnx_cache_dir() -> Path|None:
     return Path(v or Path.home()/'.cache'/'u2net_nb'/'onnx').expanduser()
 
 def _cache_folder(cache_dir) -> Path|None:
-    "The folder an engine caches its files in: `onnx_cache_dir()` for None, none for False, else `cache_dir`."
-    return onnx_cache_dir() if cache_dir is None else Path(cache_dir).expanduser() if cache_dir else None
+    "The folder an engine caches its files in: `onnx_cache_dir()` for None, none for False, else `cache_dir`; None too when it may not be used (`private_folder`)."
+    folder = onnx_cache_dir() if cache_dir is None else Path(cache_dir).expanduser() if cache_dir else None
+    return private_folder(folder) if folder is not None else None
 
 def _cpu_tag() -> str:
     "The processor features an optimised graph depends on (its NCHWc block size follows the vector width)."
@@ -89,7 +144,85 @@ def _prune(folder:Path, keep:int=ONNX_CACHE_FILES, suffixes=tuple(CACHE_SUFFIX.v
         try: return p.stat().st_mtime
         except OSError: return 0.0
     files = [p for p in folder.glob('u2net-*') if p.suffix in suffixes]
-    for p in sorted(files, key=used, reverse=True)[keep:]: p.unlink(missing_ok=True)
+    for p in sorted(files, key=used, reverse=True)[keep:]: p.unlink(missing_ok=True); _sum_path(p).unlink(missing_ok=True)
+
+# %% ../nbs/13a_runtime.ipynb #eb7e927f
+def cache_note(msg:str):
+    "One line on stderr about the cache, named after the running command (each message once per process)."
+    if msg in _NOTED: return
+    _NOTED.add(msg)
+    who = Path(sys.argv[0]).name if Path(sys.argv[0]).name.startswith('u2net_') else 'u2net_nb'
+    print(f"{who}: cache: {msg}", file=sys.stderr)
+
+_NOTED = set()
+
+def _untrusted(path, follow:bool=False) -> str|None:
+    "Why `path` must not be used by the cache (missing, a link, another user's, writable by group or others), or None."
+    try: st = os.stat(path) if follow else os.lstat(path)
+    except FileNotFoundError: return "is missing"
+    except OSError as e: return f"cannot be read ({e.strerror})"
+    if stat.S_ISLNK(st.st_mode): return "is a symbolic link"
+    if st.st_uid != os.getuid(): return f"belongs to another user (uid {st.st_uid})"
+    if st.st_mode & 0o022: return f"can be changed by other users (mode {stat.S_IMODE(st.st_mode):o})"
+    return None
+
+def private_folder(folder) -> Path|None:
+    "`folder` made ready for the cache (created 0700 with its missing parents, killed writers' temporary files removed), or None with one line why it is not used."
+    folder = Path(folder)
+    try:
+        for p in reversed([q for q in (folder, *folder.parents) if not q.exists()]):
+            try: os.mkdir(p, 0o700); os.chmod(p, 0o700)                      # 0700 whatever the umask
+            except FileExistsError: pass
+    except OSError as e:
+        cache_note(f"cannot create {folder} ({e.strerror}): running without the cache"); return None
+    if why := _untrusted(folder, follow=True):
+        cache_note(f"{folder} {why}: not used (it must be yours alone: chmod 700 {folder})"); return None
+    remove_dead_temps(folder)
+    return folder
+
+# %% ../nbs/13a_runtime.ipynb #1d648ce3
+DIGEST_BLOCK = 1 << 24                       # 16 MiB
+
+def _digest(path) -> str:
+    "SHA-256 (hex) of the SHA-256 digests of each 16 MiB block of `path`, the blocks hashed in parallel threads."
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        size = os.fstat(fd).st_size
+        block = lambda off: hashlib.sha256(os.pread(fd, DIGEST_BLOCK, off)).digest()
+        offs = range(0, max(size, 1), DIGEST_BLOCK)
+        with ThreadPoolExecutor(max(1, min(len(offs), os.cpu_count() or 1, 8))) as ex: parts = list(ex.map(block, offs))
+    finally: os.close(fd)
+    return hashlib.sha256(f'{size}:'.encode() + b''.join(parts)).hexdigest()
+
+def _sum_path(path) -> Path: return Path(path).with_name(Path(path).name + '.sum')
+
+def _seal(path):
+    "Record the digest of the cache file `path`, just written, in `path.sum` (private)."
+    with atomic_write(_sum_path(path), mode=0o600) as tmp: tmp.write_text(_digest(path) + '\n')
+
+def _unsealed(path) -> str|None:
+    "Why the cache file `path` must not be used (missing, not ours alone, changed since it was written), or None when it is what we wrote."
+    path = Path(path)
+    for p in (path, _sum_path(path)):
+        if why := _untrusted(p): return f"{p.name} {why}"
+    try: want = _sum_path(path).read_text().strip()
+    except OSError as e: return f"{_sum_path(path).name} cannot be read ({e.strerror})"
+    try: got = _digest(path)
+    except OSError as e: return f"{path.name} cannot be read ({e.strerror})"
+    return None if got == want else f"{path.name} changed since it was written (its digest does not match)"
+
+def open_sealed(path, open_graph) -> tuple:
+    "(graph `open_graph()` opened from the cache file `path`, None), or (None, why not): never opened unless ours alone; its digest checked while the runtime reads it, the graph handed out only if it matches."
+    path = Path(path)
+    for p in (path, _sum_path(path)):
+        if why := _untrusted(p): return None, f"{p.name} {why}"
+    with ThreadPoolExecutor(1) as ex:
+        check = ex.submit(_unsealed, path)                                    # on another core while the runtime reads the file
+        try: g, err = open_graph(), None
+        except Exception as e: g, err = None, e
+        why = check.result()
+    if why: return None, why
+    return (g, None) if err is None else (None, f"{path.name} cannot be opened ({first_line(err)})")
 
 # %% ../nbs/13a_runtime.ipynb #1664f8b9
 def _session(src, threads:int, save_to=None):
@@ -122,6 +255,15 @@ class _Mapped:
     def __call__(self, *args): return self.compiled(*args)
     def __getattr__(self, name): return getattr(self.compiled, name)
 
+def _input_dims(sess) -> list:
+    "The input's dimensions of an onnxruntime session or OpenVINO compiled model (None where any size goes)."
+    if hasattr(sess, 'get_inputs'): return [d if isinstance(d, int) else None for d in sess.get_inputs()[0].shape]
+    return [d.get_length() if d.is_static else None for d in sess.inputs[0].get_partial_shape()]
+
+def _accepts(sess, shape:tuple) -> bool:
+    "Whether the graph's input has exactly the dimensions `shape` (None: a dynamic dimension)."
+    return tuple(_input_dims(sess)) == tuple(shape)
+
 def _run_graph(sess, a:np.ndarray) -> np.ndarray:
     "The first output of an onnxruntime session or an OpenVINO compiled model for input `a` (a fresh array)."
     return sess.run(None, {'input': a})[0] if hasattr(sess, 'run') else sess(a)[0]
@@ -150,19 +292,20 @@ def remember_engine(folder, key:str, entry:dict):
     "Record `entry` (its 'file': the cached engine file's name in `folder`, and what a run needs from the weights) under `key`; keep the INDEX_FILES most recent."
     folder = Path(folder)
     try:
-        with atomic_write(_index_file(folder, key)) as tmp: tmp.write_text(json.dumps(entry))
+        with atomic_write(_index_file(folder, key), mode=0o600) as tmp: tmp.write_text(json.dumps(entry))
         _prune(folder, INDEX_FILES, ('.json',))
     except OSError: pass                                           # an index that cannot be written costs speed, not the run
 
 def find_engine(folder, key:str) -> dict|None:
-    "The entry recorded under `key` (with 'path', its engine file) when that file is still in the cache, else None."
-    if folder is None: return None
-    f = _index_file(folder, key)
+    "The entry recorded under `key` (with 'path', its engine file) when that file is still in the cache and ours alone (open it with `open_sealed`), else None."
+    if folder is None or not (f := _index_file(folder, key)).exists() or (folder := private_folder(folder)) is None: return None
+    if why := _untrusted(f): cache_note(f"{f.name} {why}: not used"); return None
     try: entry = json.loads(f.read_text())
     except (OSError, ValueError): return None
     if not isinstance(entry, dict) or not isinstance(entry.get('file'), str): return None
     path = Path(folder)/Path(entry['file']).name
     if not path.is_file(): return None
+    if why := next((f"{p.name} {w}" for p in (path, _sum_path(path)) if (w := _untrusted(p))), None): cache_note(f"{why}: rebuilding it"); return None
     for p in (f, path):
         try: os.utime(p)                                           # used: kept by the pruning
         except OSError: pass

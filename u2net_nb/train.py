@@ -15,7 +15,7 @@ from fastcore.basics import patch
 from fastcore.script import call_parse, Param
 from tqdm.auto import tqdm
 from .model import U2Net, u2net_full, u2net_lite
-from .core import U2NetError, atomic_write, cli_errors, first_line, process_alive
+from .core import U2NetError, FolderBusy, atomic_write, cli_errors, first_line, folder_lock, process_alive
 from .weights import CKPT_FORMAT, MODELS, CheckpointError, check_model_name, load_model, read_checkpoint
 from .data import TrainAugment, CacheLoader, SODFolder, DatasetError, ImageReadError, read_image, read_mask, resize_to, denormalize, normalize
 from .cache import PreparedCache, CacheError
@@ -29,9 +29,10 @@ from .evaluate import evaluate_metrics
 # %% auto #0
 __all__ = ['SMALL_FOLDER', 'FREEZE_CHOICES', 'SYNTHETIC_DEFAULTS', 'FOLDER_DEFAULTS', 'FINETUNE_DEFAULTS', 'RUNTIME_KEYS',
            'RESUME_CHANGES', 'RUN_FILE', 'u2net_train', 'training_data', 'save_checkpoint', 'remove_stale',
-           'checkpoint_run_id', 'rng_state', 'set_rng_state', 'checkpoint_files', 'save_rotating', 'update_best',
-           'checkpoints_equal', 'freeze', 'train_mode', 'threading_main', 'StopFlag', 'write_jsonl', 'plot_curves',
-           'plot_predictions', 'TrainConfig', 'folder_run', 'format_summary', 'Run', 'train', 'training_throughput']
+           'checkpoint_run_id', 'rng_state', 'set_rng_state', 'checkpoint_files', 'run_checkpoints', 'save_rotating',
+           'update_best', 'checkpoints_equal', 'freeze', 'train_mode', 'threading_main', 'StopFlag', 'write_jsonl',
+           'plot_curves', 'plot_predictions', 'TrainConfig', 'folder_run', 'format_summary', 'Run', 'train',
+           'training_throughput']
 
 # %% ../nbs/08_train.ipynb #7683a1ee
 SMALL_FOLDER = 500            # a folder with fewer pairs holds out 20% instead of 5%: enough images for the held-out figures to mean something
@@ -106,6 +107,7 @@ def training_data(data=None,          # None: synthetic scenes; or a DUTS root, 
     auto = val_ds is None
     if auto: train_ds, val_ds = _split_folder(train_ds)
     val_ds, bad = _decode_check(val_ds)
+    if bad and skip_bad and main: print(f"held-out data: skipped {len(bad)} file(s) that cannot be decoded in {val_ds.root}")   # each left-out file on a console line
     cache = Path(cache_dir).expanduser() if cache_dir else root/'.u2net_cache'/str(size)
     train = _cache_for(train_ds, cache, size, workers, main, bad)
     if bad and not skip_bad: raise _bad_files(bad, val_ds.root)
@@ -171,10 +173,14 @@ def checkpoint_files(folder) -> list[Path]:
     found = [(int(p.stem.split('-')[1]), p) for p in Path(folder).glob('ckpt-*.pt') if p.stem.split('-')[1].isdigit()]
     return [p for _, p in sorted(found)]
 
+def run_checkpoints(folder, run_id:str|None) -> list[Path]:
+    "The readable `ckpt-<step>.pt` files in `folder` of run `run_id` (or storing no run id), oldest step first; a file that cannot be read is never one."
+    return [p for p in checkpoint_files(folder) if (ck := _peek(p)) and ck.get('run_id') in (run_id, None)]
+
 def save_rotating(state:dict, folder, keep:int=2) -> Path:
     "Save `state` as `folder/ckpt-<step>.pt` and delete all but the newest `keep` of this run's (same run id) checkpoints."
     path = save_checkpoint(state, Path(folder)/f"ckpt-{state['step']:08d}.pt")
-    mine = [p for p in checkpoint_files(folder) if checkpoint_run_id(p) in (state.get('run_id'), None)]
+    mine = run_checkpoints(folder, state.get('run_id'))
     for old in mine[:-keep]: old.unlink(missing_ok=True)
     return path
 
@@ -567,6 +573,8 @@ def prepare_folder(self:Run, replace:bool=False): # delete the run the folder ho
     self.out.mkdir(parents=True, exist_ok=True)
     if held: self.log(f"replaced run {held['run_id']} ({len(held['files'])} files deleted)")
     for p in remove_stale(self.out): self.log(f"removed {p.name}, left by an interrupted process")
+    for p in checkpoint_files(self.out):                                 # out of the rotation, kept for a look
+        if not _peek(p): p.rename(p.with_name(p.name + '.refused')); self.log(f"set aside {p.name} as {p.name}.refused: it cannot be read", echo=True)
     info = dict(run_id=self.run_id, model=self.cfg.model, data=self.cfg.data, config=self.cfg.to_dict())
     with atomic_write(self.out/RUN_FILE) as tmp: tmp.write_text(json.dumps(info, indent=1) + '\n')
     for p, r in self.skipped: self.log(f"skipped {p}: {r}")
@@ -703,7 +711,7 @@ def finish(self:Run, status:str, show:bool=False) -> dict:
                    metrics=self.metrics, best_maxF=self.best_maxF, checkpoint=None, history=self.history, sod=getattr(self, 'sod', None),
                    run_id=self.run_id, skipped=self.skipped, files=[], forget=self.forget_metrics())
     if self.info.main:
-        mine = [p for p in checkpoint_files(cfg.out) if checkpoint_run_id(p) in (self.run_id, None)]
+        mine = run_checkpoints(cfg.out, self.run_id)
         summary['checkpoint'] = str(mine[-1]) if mine else None
         if cfg.predictions and not status.startswith('interrupted'):
             plot_predictions(self.net, self.val_ds, cfg.size, 4, Path(cfg.out)/'predictions.png', self.info.device)
@@ -760,21 +768,33 @@ def _check_folder(cfg:TrainConfig, ckpt:dict|None, src) -> bool:
                      f"--resume auto --out {cfg.out}, replace it with --overwrite, or choose another --out")
 
 # %% ../nbs/08_train.ipynb #09c3dc87
+def _hold_folder(stack:contextlib.ExitStack, out, main:bool=True):
+    "Hold the run folder's lock until `stack` closes (rank 0 takes it; every rank learns whether it was refused)."
+    err = None
+    if main:
+        try: stack.enter_context(folder_lock(out, 'u2net_train'))
+        except FolderBusy as e: err = str(e)
+    if err := gather_objects(err)[0]: raise FolderBusy(err)
+
 def _train(cfg:TrainConfig, info:DistInfo) -> dict:
-    "The body of `train` (inside the process group)."
-    cfg, ckpt, src = _load_resume(cfg, info.main)
-    if cfg.out is None: cfg.out = str(Path('runs')/gather_objects(_run_name(cfg))[0])
-    replace = _check_folder(cfg, ckpt, src)                                     # refuses before any work is done
-    show = info.main and cfg.progress is not False                              # per-epoch lines and the summary (logs too)
-    bars = show and bool(cfg.progress or sys.stderr.isatty() or _in_notebook())  # progress bars: terminals, notebooks
-    run = Run(cfg, info, ckpt)                                                  # bad data stops here: nothing written yet
-    if info.main: run.prepare_folder(replace)
-    barrier()
-    start = f"; starting from {cfg.init}" + (f" with {cfg.freeze} frozen" if cfg.freeze != 'none' else '') if cfg.init and not src else ''
-    run.log(f"u2net_{cfg.model} on {run.data_desc}" + (f"; resuming {src} at step {run.step}" if src else start) +
-            f"\n{run.spe} steps/epoch x {cfg.epochs} epochs, batch {cfg.batch_size} x {info.world} process(es) on {info.device}; "
-            f"writing {cfg.out} (run {run.run_id})", echo=show)
-    return run.finish(run.fit(show, bars), show)
+    "The body of `train` (inside the process group): one live run per folder, holding its lock for its whole life."
+    with contextlib.ExitStack() as held:
+        if cfg.out is not None: _hold_folder(held, cfg.out, info.main)          # before anything in it is read or written
+        locked = cfg.out
+        cfg, ckpt, src = _load_resume(cfg, info.main)
+        if cfg.out is None: cfg.out = str(Path('runs')/gather_objects(_run_name(cfg))[0])
+        if locked is None: _hold_folder(held, cfg.out, info.main)
+        replace = _check_folder(cfg, ckpt, src)                                 # refuses before any work is done
+        show = info.main and cfg.progress is not False                          # per-epoch lines and the summary (logs too)
+        bars = show and bool(cfg.progress or sys.stderr.isatty() or _in_notebook())  # progress bars: terminals, notebooks
+        run = Run(cfg, info, ckpt)                                              # bad data stops here: nothing written yet
+        if info.main: run.prepare_folder(replace)
+        barrier()
+        start = f"; starting from {cfg.init}" + (f" with {cfg.freeze} frozen" if cfg.freeze != 'none' else '') if cfg.init and not src else ''
+        run.log(f"u2net_{cfg.model} on {run.data_desc}" + (f"; resuming {src} at step {run.step}" if src else start) +
+                f"\n{run.spe} steps/epoch x {cfg.epochs} epochs, batch {cfg.batch_size} x {info.world} process(es) on {info.device}; "
+                f"writing {cfg.out} (run {run.run_id})", echo=show)
+        return run.finish(run.fit(show, bars), show)
 
 # %% ../nbs/08_train.ipynb #9c74f5c7
 def train(config:TrainConfig|None=None, # the settings (default: TrainConfig())
