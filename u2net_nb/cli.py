@@ -8,8 +8,8 @@ import collections, sys
 from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from PIL import Image
-from fastcore.script import call_parse, Param, store_true
-from .core import U2NetError, cli_errors
+from fastcore.script import Param, store_true
+from .core import cli_errors, command, U2NetError
 from .runtime import (ImageReadError, _WRITERS, _check_args, _expand, _hw, _open, _open_path, _outcome, _ov_compile, _png_args,
                               _run_graph, _session, _writable_folder, engine_key, find_engine, map_u8, net_input, onnx_cache_dir,
                               output_paths, resize_map, resize_rgb, rgb_array, rgb_image, save_atomic)
@@ -72,7 +72,7 @@ def _save_cached(mode, src, r, out, png_level:int, threshold=None):
     save_atomic(im, out, **_png_args(out, png_level))
 
 # %% ../nbs/11a_cli.ipynb #c867a1a3
-@call_parse
+@command
 def u2net_predict(weights:str,                                                  # our checkpoint, official u2net.pth / u2netp.pth, or a state dict
                   inputs:Param("image files, folders or glob patterns", str, nargs='+'),
                   out:str='predictions',                                          # output folder

@@ -10,7 +10,7 @@ from typing import NamedTuple
 import numpy as np
 import torch
 import torch.nn.functional as F
-from .core import torch_threads
+from .core import fast_path, torch_threads
 try: import numba
 except ImportError: numba = None   # then the torch code paths are used
 try: from scipy.ndimage import distance_transform_edt
@@ -796,7 +796,7 @@ def _pick_backend(backend, device):
     if backend not in ('auto', 'numba', 'torch'): raise ValueError(f"backend must be 'auto', 'numba' or 'torch', got {backend!r}")
     cpu = torch.device(device).type == 'cpu'
     if backend == 'numba' and not cpu: raise ValueError(f"backend='numba' runs on CPU tensors; use backend='torch' for {device} tensors")
-    if backend == 'auto': return 'numba' if cpu and numba is not None else 'torch'
+    if backend == 'auto': return 'numba' if cpu and fast_path('the metrics kernel', 'the metrics run in PyTorch (slower on a CPU)', 'numba') else 'torch'
     return backend
 
 # %% ../nbs/07a_metrics_fast.ipynb #8b2672f2
