@@ -6,6 +6,8 @@
 # (which needs the [export] extra) stops with one line naming that extra.
 #   bash tools/check_install.sh            # newest versions the bounds allow
 #   bash tools/check_install.sh --lowest   # the lower bound of every requirement instead
+# PyTorch comes from `pip install $TORCH_INSTALL` (default `torch==2.13.0`; on a host without a local CPU build, e.g.
+# TORCH_INSTALL="torch --index-url https://download.pytorch.org/whl/cpu").
 # Prints what it checks and ends with "install check: passed" (exit 0) or the failing step (exit 1).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 2
@@ -17,7 +19,8 @@ fail() { echo "install check: FAILED: $*" >&2; exit 1; }
 python3 -m venv "$tmp/venv" || fail "could not create a virtual environment"
 py="$tmp/venv/bin/python"; bin="$tmp/venv/bin"
 pipq() { "$py" -m pip "$@" > "$tmp/pip.log" 2>&1 || { tail -n 20 "$tmp/pip.log" >&2; return 1; }; }   # quiet unless it fails
-pipq install torch==2.13.0 || pipq install torch || fail "could not install PyTorch"
+# shellcheck disable=SC2086
+pipq install ${TORCH_INSTALL:-torch==2.13.0} || fail "could not install PyTorch (pip install ${TORCH_INSTALL:-torch==2.13.0})"
 if [ "$lowest" = 1 ]; then   # pin every runtime requirement to its lower bound
   "$py" - "$root/settings.ini" > "$tmp/lowest.txt" <<'EOF' || fail "could not read the lower bounds"
 import configparser, re, sys
