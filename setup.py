@@ -20,6 +20,13 @@ if cfg.get('pip_requirements'): requirements += shlex.split(cfg.get('pip_require
 min_python = cfg['min_python']
 lic = licenses.get(cfg['license'].lower(), cfg['license'])
 dev_requirements = shlex.split(cfg.get('dev_requirements') or '')
+# extras: each `<name>_requirements` line of settings.ini; bf16 includes fast (OpenVINO runs the exported graph);
+# export is fast under the name of what it enables; all = every extra; dev = all + the development tools
+extras = {k: shlex.split(cfg.get(f'{k}_requirements', '')) for k in ('fast', 'bf16', 'metrics')}
+extras['bf16'] = extras['fast'] + extras['bf16']
+extras['export'] = list(extras['fast'])
+extras['all'] = sorted({r for v in extras.values() for r in v})
+extras['dev'] = extras['all'] + dev_requirements
 
 setuptools.setup(
     name=cfg['lib_name'],
@@ -37,7 +44,7 @@ setuptools.setup(
     include_package_data=True,
     package_data={cfg['lib_path']: ['assets/**/*']},
     install_requires=requirements,
-    extras_require={'dev': dev_requirements},
+    extras_require=extras,
     dependency_links=cfg.get('dep_links', '').split(),
     python_requires='>=' + cfg['min_python'],
     long_description=open('README.md', encoding='utf-8').read(),

@@ -9,12 +9,12 @@ from pathlib import Path
 from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from PIL import Image
-from fastcore.script import call_parse, Param, store_true
-from .core import U2NetError, cli_errors, first_line, remove_dead_temps
+from fastcore.script import Param, store_true
+from .core import U2NetError, cli_errors, command, first_line, remove_dead_temps
 from .runtime import (ImageReadError, _WRITERS, _accepts, _check_args, _expand, _hw, _index_file, _open, _open_path, _outcome,
                               _ov_compile, _pixels, _png_args, _run_graph, _session, _sum_path, _writable_folder, big_blocks_to_os, big_photo_slot,
                               cache_note, engine_key, open_sealed, find_engine, map_u8, net_input, onnx_cache_dir, output_paths, resize_image,
-                              resized_map_u8, rgb_image, save_atomic)
+                              resize_map, resize_rgb, resized_map_u8, rgb_array, rgb_image, save_atomic)
 from tqdm.auto import tqdm
 
 # %% auto #0
@@ -89,7 +89,7 @@ def _with_fallback(maps, save, files, restart):
         yield m, save
 
 # %% ../nbs/11a_cli.ipynb #c867a1a3
-@call_parse
+@command
 def u2net_predict(weights:str,                                                  # our checkpoint, official u2net.pth / u2netp.pth, or a state dict
                   inputs:Param("image files, folders or glob patterns", str, nargs='+'),
                   out:str='predictions',                                          # output folder

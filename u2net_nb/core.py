@@ -4,12 +4,16 @@
 
 # %% ../nbs/14_core.ipynb #aef93479
 from __future__ import annotations
-import contextlib, errno, fcntl, hashlib, os, re, shutil, signal, socket, sys, threading, uuid
+import argparse, contextlib, errno, fcntl, functools, hashlib, importlib.util, os, re, shutil, signal, socket, sys
+import threading, uuid
 from pathlib import Path
+from fastcore.script import anno_parser
 
 # %% auto #0
-__all__ = ['LOCK_FILE', 'U2NetError', 'DiskFullError', 'atomic_write', 'first_line', 'Terminated', 'cli_errors', 'resolve_device',
-           'torch_threads', 'process_alive', 'remove_dead_temps', 'FolderBusy', 'folder_lock', 'sha256sum']
+__all__ = ['EXTRAS', 'LOCK_FILE', 'U2NetError', 'DiskFullError', 'CannotWriteError', 'atomic_write', 'first_line', 'Terminated',
+           'cli_errors', 'cli_parser', 'command', 'resolve_device', 'torch_threads', 'default_threads', 'process_alive',
+           'MissingExtraError', 'installed', 'extra_hint', 'need', 'fast_path', 'remove_dead_temps', 'FolderBusy',
+           'folder_lock', 'sha256sum']
 
 # %% ../nbs/14_core.ipynb #461a9711
 class U2NetError(Exception):
@@ -18,6 +22,9 @@ class U2NetError(Exception):
 # %% ../nbs/14_core.ipynb #f85ed58a
 class DiskFullError(U2NetError, OSError):
     "The disk filled up while writing a file; nothing was replaced."
+
+class CannotWriteError(U2NetError, OSError):
+    "A file cannot be created where it was asked for (a missing or read-only folder, no permission)."
 
 # %% ../nbs/14_core.ipynb #6cc7da71
 def _tmp_path(path:Path) -> Path:
@@ -37,7 +44,8 @@ def atomic_write(path, # the file to write; replaced only when the body succeeds
                 ):
     "Yield a temporary path beside `path`; on success it becomes `path` (normal permissions), on failure it is removed."
     path = Path(path); tmp = _tmp_path(path)
-    os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666 if mode is None else mode & 0o600))   # 0666 less the umask, like open()
+    try: os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666 if mode is None else mode & 0o600))   # 0666 less the umask, like open()
+    except OSError as e: raise CannotWriteError(f"{path}: cannot write there ({e.strerror or e})") from None
     try:
         yield tmp
         if mode is not None: os.chmod(tmp, mode)                           # a writer may have replaced the file
@@ -84,6 +92,29 @@ def cli_errors(cmd:str): # the command's name, e.g. 'u2net_eval'
     except (U2NetError, ValueError, OSError) as e:
         print(f"{cmd}: error: {first_line(e)}", file=sys.stderr); raise SystemExit(2) from None
 
+# %% ../nbs/14_core.ipynb #a9711709
+def cli_parser(func) -> argparse.ArgumentParser:
+    "fastcore's `anno_parser` for a command's function, with every flag spelled in full (no prefix matching)."
+    p = anno_parser(func)
+    p.allow_abbrev = False
+    return p
+
+def _script_run(frame) -> bool:
+    "Whether `frame` is the top level of a file run as a program (`python -m u2net_nb.train`, as torchrun starts it)."
+    g = frame.f_globals
+    return (frame.f_locals is g and g.get('__name__') == '__main__' and bool(g.get('__file__'))
+            and Path(g['__file__']).resolve() == Path(frame.f_code.co_filename).resolve())
+
+def command(func):
+    "A command from `func`, like `call_parse`: with no arguments it reads its flags from `sys.argv` (`cli_parser`); with arguments it is `func`."
+    @functools.wraps(func)
+    def _f(*args, **kwargs):
+        if args or kwargs: return func(*args, **kwargs)
+        flags = vars(cli_parser(func).parse_args())
+        for k in ('pdb', 'xtra'): flags.pop(k, None)                           # fastcore's hidden debugging flags
+        return func(**flags)
+    return _f() if _script_run(sys._getframe(1)) else _f
+
 # %% ../nbs/14_core.ipynb #17f3d512
 def resolve_device(device=None, # 'cpu', 'cuda', 'cuda:1', 'gpu', 'mps', a torch.device, or None for the best available
                   ) -> torch.device:
@@ -115,6 +146,13 @@ def torch_threads(n:int|None): # intra-op threads for the body; None leaves the 
     try: yield
     finally: torch.set_num_threads(before)
 
+# %% ../nbs/14_core.ipynb #32e32f95
+def default_threads() -> int:
+    "The commands' PyTorch CPU threads: OMP_NUM_THREADS if set, else one less than the cores this process may use (at least 1)."
+    if (v := os.environ.get('OMP_NUM_THREADS', '').strip()).isdigit() and int(v) > 0: return int(v)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else (os.cpu_count() or 1)
+    return max(1, cores - 1)
+
 # %% ../nbs/14_core.ipynb #62f68c70
 def process_alive(pid:int) -> bool:
     "Whether a process with this id runs on this machine (signal 0 probes without touching it)."
@@ -122,6 +160,35 @@ def process_alive(pid:int) -> bool:
     except ProcessLookupError: return False
     except PermissionError: return True                              # it exists, it is someone else's
     return True
+
+# %% ../nbs/14_core.ipynb #3cd0fd77
+EXTRAS = {'onnx': 'fast', 'onnxruntime': 'fast', 'openvino': 'bf16', 'numba': 'metrics', 'scipy': 'metrics'}   # module -> the extra that installs it
+
+class MissingExtraError(U2NetError, ImportError):
+    "A feature needs a package that only an extra installs, and has no fallback."
+
+def installed(*modules) -> bool:
+    "Whether all these modules can be imported (looked up, not imported)."
+    return all(importlib.util.find_spec(m) is not None for m in modules)
+
+def extra_hint(*modules) -> str:
+    "The `pip install` line of the extras that bring `modules`."
+    return 'pip install "u2net_nb[' + ','.join(sorted({EXTRAS.get(m, m) for m in modules})) + ']"'
+
+def need(feature:str, *modules):
+    "Raise a `MissingExtraError` naming the extra unless all `modules` are installed."
+    if missing := [m for m in modules if not installed(m)]:
+        raise MissingExtraError(f"{feature} needs {' and '.join(missing)}, which the base install leaves out: {extra_hint(*missing)}")
+
+_TOLD = set()
+def fast_path(feature:str, fallback:str, *modules) -> bool:
+    "Whether `modules` are installed; if not, say once per process on stderr what runs instead and what to install."
+    if installed(*modules): return True
+    if feature not in _TOLD:
+        _TOLD.add(feature)
+        missing = ' and '.join(m for m in modules if not installed(m))
+        print(f"u2net_nb: {feature}: {missing} not installed, {fallback}; for the fast path: {extra_hint(*modules)}", file=sys.stderr)
+    return False
 
 # %% ../nbs/14_core.ipynb #cb7b9438
 _DEAD_TMP = re.compile(r'\..+\.(\d+)-[0-9a-f]{8}\.tmp')          # `atomic_write`'s temporary names: .<name>.<pid>-<random>.tmp

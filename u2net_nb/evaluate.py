@@ -13,12 +13,11 @@ import torch.distributed as dist
 from torch.utils.data import DataLoader, Dataset, Subset
 from PIL import Image
 from tqdm.auto import tqdm
-from fastcore.script import call_parse
 from .data import IMAGENET_MEAN, IMAGENET_STD, normalize, resize_to, SODFolder, DatasetError, ImageReadError
 from .cache import PreparedCache, CacheError
 from .model import U2Net, u2net_full, u2net_lite
 from .synthetic import SyntheticSOD
-from .core import U2NetError, atomic_write, cli_errors, resolve_device
+from .core import atomic_write, cli_errors, command, resolve_device, U2NetError
 from .weights import CKPT_FORMAT, load_model
 from .distributed import dist_on, unwrap
 from .metrics_fast import SODMetrics
@@ -196,7 +195,7 @@ def _check_writable(path:Path):
     except OSError as e: raise U2NetError(f"--out {path}: cannot write there ({e.strerror or e})") from None
 
 # %% ../nbs/10_evaluate.ipynb #06479c6e
-@call_parse
+@command
 def u2net_eval(weights:str,                  # our checkpoint, an official u2net.pth / u2netp.pth, or a bare state dict
                data:str=None,                # data set folder or PreparedCache folder (default: synthetic held-out scenes)
                model:str=None,               # 'full' or 'lite': size of a bare state dict (default: inferred)

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn as nn
-from fastcore.script import call_parse, Param, store_true
+from fastcore.script import Param, store_true
 from .model import U2Net, u2net_full, u2net_lite
-from .core import U2NetError, atomic_write, cli_errors
+from .core import atomic_write, cli_errors, command, need, U2NetError
 from .weights import CheckpointError, load_model, model_size
 
 # %% auto #0
@@ -42,6 +42,7 @@ def ort_session(path,                    # an .onnx file
                 providers:list|None=None # onnxruntime execution providers (default: CPU)
                 ):
     "An onnxruntime `InferenceSession` for `path` with all graph optimisations and one thread per core."
+    need('an onnxruntime session', 'onnxruntime')
     import onnxruntime as ort
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f"{path}: no such ONNX file")
@@ -114,6 +115,7 @@ def export_onnx(model:U2Net,              # network to export (any mode; it is e
     "Export `model` to ONNX: input `input` [bs, 3, h, w], outputs `d0` (= `sigmoid(d0)`) and optionally `d1`..`d6`."
     if not isinstance(model, U2Net): raise TypeError(f"export_onnx expects a U2Net, got {type(model).__name__}")
     if opset < 17: raise ValueError(f"opset must be >= 17, got {opset}")
+    need('ONNX export', 'onnx', *(['onnxruntime'] if check else []))   # the check runs the file in onnxruntime
     path, (h, w) = Path(path), _hw(size)
     if not path.parent.is_dir(): raise FileNotFoundError(f"{path}: folder {path.parent} does not exist")
     was = model.training
@@ -134,6 +136,7 @@ def optimize_onnx(src,   # exported .onnx file
                   dst,   # optimised .onnx file to write (may equal `src`)
                   ) -> Path:
     "Save onnxruntime's extended-level optimisation of `src` to `dst` (atomically)."
+    need('optimising an ONNX file', 'onnxruntime')
     import onnxruntime as ort
     src, dst = Path(src), Path(dst)
     if not src.is_file(): raise FileNotFoundError(f"{src}: no such ONNX file")
@@ -163,7 +166,7 @@ def rembg_mask(model:nn.Module, img, size:int=320):   # eval-mode model returnin
     return Image.fromarray((p * 255).astype(np.uint8), mode='L').resize(img.size, Image.Resampling.LANCZOS)
 
 # %% ../nbs/12_export.ipynb #cf1886cb
-@call_parse
+@command
 def u2net_export(weights:str,                  # a u2net_nb checkpoint, a bare state dict, or official u2net.pth / u2netp.pth
                  out:str,                      # the .onnx file to write
                  model:str=None,               # 'full' or 'lite' (default: read from the weights)

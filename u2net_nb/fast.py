@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn as nn
-from .core import U2NetError, atomic_write, first_line, resolve_device
+from .core import atomic_write, extra_hint, fast_path, first_line, installed, resolve_device, U2NetError
 from .model import U2Net
 from .runtime import (CACHE_SUFFIX, ONNX_CACHE_FILES, _NO_BF16_ISA, _accepts, _cache_folder, _cpu_tag, _isa_limit, _ov_compile,
                               _prune, _run_graph, _seal, _session, _sum_path, _unsealed, cache_note, open_sealed, cpu_has_bf16, onnx_cache_dir)
@@ -99,7 +99,8 @@ def check_options(precision:str, # 'fp32', 'bf16' or 'fp16'
     if backend == 'openvino' and precision == 'fp16': raise EngineError("backend openvino runs in fp32 or bf16 here: for fp16 use a GPU with backend torch")
     if backend in ('onnxruntime', 'openvino'):
         if device.type != 'cpu': raise EngineError(f"backend {backend} runs on the CPU: for device {device} use backend torch")
-        if importlib.util.find_spec(backend) is None: raise EngineError(f"backend {backend} needs the {backend} package (pip install {backend})")
+        if missing := [m for m in (backend, 'onnx') if not installed(m)]:
+            raise EngineError(f"backend {backend} needs the {' and '.join(missing)} package(s): {extra_hint(*missing)}")
     if device.type == 'cpu' and precision == 'fp16': raise EngineError("precision fp16 needs a GPU: on a CPU use fp32 (or bf16 where supported)")
     if device.type == 'cpu' and precision == 'bf16' and not cpu_has_bf16():
         why = f"ONEDNN_MAX_CPU_ISA={_isa_limit()} switches them off" if _isa_limit() in _NO_BF16_ISA else "this CPU has neither AVX-512 BF16 nor AMX"
@@ -111,7 +112,9 @@ def pick_backend(backend:str, precision:str, device:torch.device) -> str:
     "The backend an engine uses: 'auto' is onnxruntime for fp32 and openvino for bf16 on a CPU where they are installed, else torch."
     if backend != 'auto': return backend
     fast = {'fp32': 'onnxruntime', 'bf16': 'openvino'}.get(precision) if device.type == 'cpu' else None
-    return fast if fast and importlib.util.find_spec(fast) is not None else 'torch'
+    if not fast: return 'torch'
+    what = 'the CPU engine' if precision == 'fp32' else 'the bf16 CPU engine'
+    return fast if fast_path(what, 'the network runs in PyTorch (slower)', fast, 'onnx') else 'torch'
 
 
 # %% ../nbs/13_fast_cpu.ipynb #1120450c

@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 import torch.distributed as dist
 from fastcore.basics import patch
-from .core import torch_threads
+from .core import fast_path, torch_threads
 from .metrics import (EPS, N_BINS, _to_bhw, _check_maps, _check_range, prepare_maps, _f_from_counts,
                               _enhanced, _s_object, _gauss_1d, _nearest, register_edt_backend)
 try: import numba
@@ -626,7 +626,7 @@ def _pick_backend(backend, device):
     if backend not in ('auto', 'numba', 'torch'): raise ValueError(f"backend must be 'auto', 'numba' or 'torch', got {backend!r}")
     cpu = torch.device(device).type == 'cpu'
     if backend == 'numba' and not cpu: raise ValueError(f"backend='numba' runs on CPU tensors; use backend='torch' for {device} tensors")
-    if backend == 'auto': return 'numba' if cpu and numba is not None else 'torch'
+    if backend == 'auto': return 'numba' if cpu and fast_path('the metrics kernel', 'the metrics run in PyTorch (slower on a CPU)', 'numba') else 'torch'
     return backend
 
 # %% ../nbs/07a_metrics_fast.ipynb #8b2672f2

@@ -12,10 +12,11 @@ import numpy as np
 import torch
 import torch.nn as nn
 from fastcore.basics import patch
-from fastcore.script import call_parse, Param
+from fastcore.script import Param
 from tqdm.auto import tqdm
 from .model import U2Net, u2net_full, u2net_lite
-from .core import U2NetError, FolderBusy, atomic_write, cli_errors, first_line, folder_lock, process_alive
+from .core import (CannotWriteError, FolderBusy, U2NetError, atomic_write, cli_errors, cli_parser, command,
+                           default_threads, first_line, folder_lock, process_alive, torch_threads)
 from .weights import CKPT_FORMAT, MODELS, CheckpointError, check_model_name, load_model, read_checkpoint
 from .data import TrainAugment, CacheLoader, SODFolder, DatasetError, ImageReadError, read_image, read_mask, resize_to, denormalize, normalize
 from .cache import PreparedCache, CacheError
@@ -456,10 +457,11 @@ def format_summary(s:dict) -> str:
     met = f"held-out maxF {m['maxF']:.4f}  MAE {m['MAE']:.4f}  S {m['Sm']:.4f}  ({m['n']} images)" if m else "no evaluation yet"
     files = f" ({', '.join(s['files'])})" if s.get('files') else ''
     ck = f"last checkpoint {s['checkpoint']}" if s.get('checkpoint') else "no checkpoint written"
+    best = f"; best maxF {s['best_maxF']:.4f}" if s.get('best_maxF', -1) >= 0 else ''   # -1: nothing evaluated yet
     bad = s.get('skipped') or []
     skipped = (f"\nskipped {len(bad)} unreadable file(s): " + ', '.join(f"{p} ({r})" for p, r in bad[:3])
                + (f" and {len(bad) - 3} more" if len(bad) > 3 else '') + " (all in train.log)") if bad else ''
-    return (f"{s['status']} after {s['seconds']:.0f} s, epoch {s['epoch']}, step {s['step']}: {met}; best maxF {s['best_maxF']:.4f}\n"
+    return (f"{s['status']} after {s['seconds']:.0f} s, epoch {s['epoch']}, step {s['step']}: {met}{best}\n"
             f"wrote {s['out']}/{files}; {ck}{skipped}{_change_line(s)}")
 
 # %% ../nbs/08_train.ipynb #dc722559
@@ -570,7 +572,10 @@ def prepare_folder(self:Run, replace:bool=False): # delete the run the folder ho
     "Make the run folder ready for this run (rank 0)."
     held = folder_run(self.out) if replace else None
     for p in held['files'] if held else []: p.unlink(missing_ok=True)
-    self.out.mkdir(parents=True, exist_ok=True)
+    try:                                                           # one line naming --out, not an errno and a file
+        self.out.mkdir(parents=True, exist_ok=True)
+        probe = self.out/f'.write-check-{os.getpid()}'; probe.touch(); probe.unlink()
+    except OSError as e: raise CannotWriteError(f"--out {self.out}: cannot write there ({e.strerror or e})") from None
     if held: self.log(f"replaced run {held['run_id']} ({len(held['files'])} files deleted)")
     for p in remove_stale(self.out): self.log(f"removed {p.name}, left by an interrupted process")
     for p in checkpoint_files(self.out):                                 # out of the rotation, kept for a look
@@ -792,7 +797,8 @@ def _train(cfg:TrainConfig, info:DistInfo) -> dict:
         barrier()
         start = f"; starting from {cfg.init}" + (f" with {cfg.freeze} frozen" if cfg.freeze != 'none' else '') if cfg.init and not src else ''
         run.log(f"u2net_{cfg.model} on {run.data_desc}" + (f"; resuming {src} at step {run.step}" if src else start) +
-                f"\n{run.spe} steps/epoch x {cfg.epochs} epochs, batch {cfg.batch_size} x {info.world} process(es) on {info.device}; "
+                f"\n{run.spe} steps/epoch x {cfg.epochs} epochs, batch {cfg.batch_size} x {info.world} process(es) on {info.device}"
+                f"{f' ({torch.get_num_threads()} thread(s))' if info.device.type == 'cpu' else ''}; "
                 f"writing {cfg.out} (run {run.run_id})", echo=show)
         return run.finish(run.fit(show, bars), show)
 
@@ -813,7 +819,9 @@ def train(config:TrainConfig|None=None, # the settings (default: TrainConfig())
 # %% ../nbs/08_train.ipynb #edc156bc
 class _Help(Param):
     "A `Param` whose help text does not grow each time a parser is built from it."
-    def set_default(self, d): self.help = self.__dict__.setdefault('_help0', self.help); super().set_default(d)
+    def set_default(self, d):
+        h = self.help = self.__dict__.setdefault('_help0', self.help); super().set_default(d)
+        if getattr(self, 'negated', False): self.help = f"do not {h}"       # --no-predictions: what the flag does, not the setting
 
 def _cli_param(name:str, typ:str, default, help:str) -> inspect.Parameter:
     "A `call_parse` parameter: the type before '|'; a bool is a --flag switch (one that defaults to None stays None when absent)."
@@ -831,8 +839,8 @@ def _problem_lines(e:DatasetError) -> str:
 # %% ../nbs/08_train.ipynb #91eb1dd5
 def _u2net_train(**settings):
     "Train U^2-Net on a salient-object data set (or synthetic scenes), on one device or under torchrun."
-    quiet, main = settings.pop('quiet', False), dist_env()[0] == 0
-    with cli_errors('u2net_train'):
+    quiet, threads, main = settings.pop('quiet', False), settings.pop('threads', None), dist_env()[0] == 0
+    with cli_errors('u2net_train'), torch_threads(threads or default_threads()):
         try: s = train(progress=False if quiet else None, **settings)
         except DatasetError as e:                       # every bad file with its reason, not only the first line
             if main: print(f"u2net_train: error: {_problem_lines(e)}", file=sys.stderr)
@@ -846,8 +854,9 @@ def _u2net_train(**settings):
 _help = _field_help(TrainConfig)
 _u2net_train.__signature__ = inspect.Signature(
     [_cli_param(f.name, f.type, f.default, _help[f.name]) for f in dataclasses.fields(TrainConfig) if f.name not in _CLI_SKIP]
-    + [_cli_param('quiet', 'bool', False, 'no progress bars or per-epoch lines')])
-u2net_train = call_parse(_u2net_train)
+    + [_cli_param('quiet', 'bool', False, 'no progress bars or per-epoch lines'),
+       _cli_param('threads', 'int', None, 'PyTorch CPU threads (default: OMP_NUM_THREADS, else one less than the cores, at least 1)')])
+u2net_train = command(_u2net_train)
 
 # %% ../nbs/08_train.ipynb #7d268a41
 def training_throughput(model_name:str='lite', size:int=288, batch_size:int=4, steps:int=3, device='cpu',
