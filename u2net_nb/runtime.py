@@ -54,7 +54,7 @@ def map_u8(p:np.ndarray) -> np.ndarray:
     return np.clip(np.rint(p.astype(np.float32)*np.float32(255)), 0, 255).astype(np.uint8)
 
 # %% ../nbs/23_runtime.ipynb #fc68397b
-def resize_image(im:Image.Image, # a loaded PIL image, any mode `rgb_array` reads
+def resize_image(im:Image.Image, # a loaded PIL image, any mode rgb_array reads
                  size, zero_border:bool=False) -> np.ndarray:
     "`resize_rgb(rgb_array(im), size)`, reading only the rows the resampling touches: no full-size copy of the photo."
     h, w = _hw(size)
