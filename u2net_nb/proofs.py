@@ -68,15 +68,23 @@ def _reference(bn:str, world:int, data) -> dict:
         opt.step(); sched.step()
     return {'weights': net.state_dict(), 'grads': grads}
 
+def _reference_worker(_, world:int, out_dir:str, steps:int=3, per_rank:int=2, size:int=64):
+    "Both single-process references, computed in a fresh process like the DDP ranks (one thread, same state)."
+    torch.set_num_threads(1)                                          # a fresh process of its own: nothing to restore
+    data = _equivalence_data(world, per_rank, steps, size)
+    for bn in ('frozen', 'train'): torch.save(_reference(bn, world, data), Path(out_dir)/f'ref_{bn}.pt')
+
 # %% ../nbs/30_proofs.ipynb #10de59b1
 def ddp_equivalence(world:int=2, steps:int=3, per_rank:int=2, size:int=64) -> dict:
     "Max |weight difference| between DDP over `world` CPU processes and the single-process equivalents."
     with tempfile.TemporaryDirectory() as d:
         torch.multiprocessing.spawn(_equivalence_worker, args=(world, str(Path(d)/'init'), d, steps, per_rank, size), nprocs=world, join=True)
+        torch.multiprocessing.spawn(_reference_worker, args=(world, d, steps, per_rank, size), nprocs=1, join=True)
         ddp = {bn: torch.load(Path(d)/f'ddp_{bn}.pt', weights_only=True) for bn in ('frozen', 'train')}
-    data, out = _equivalence_data(world, per_rank, steps, size), {}
+        refs = {bn: torch.load(Path(d)/f'ref_{bn}.pt', weights_only=True) for bn in ('frozen', 'train')}
+    out = {}
     for bn in ('frozen', 'train'):
-        r = _reference(bn, world, data); ref, w, g, rg = r['weights'], ddp[bn]['weights'], ddp[bn]['grads'], r['grads']
+        r = refs[bn]; ref, w, g, rg = r['weights'], ddp[bn]['weights'], ddp[bn]['grads'], r['grads']
         stats = [k for k in ref if k.endswith(('running_mean', 'running_var'))]
         params = [k for k in ref if k not in stats and not k.endswith('num_batches_tracked')]
         out[f'{bn} BN: first gradients (relative)'] = max(((rg[k] - g[k]).abs().max() / rg[k].abs().max().clamp_min(1e-30)).item() for k in rg)

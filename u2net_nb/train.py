@@ -778,8 +778,9 @@ def _hold_folder(stack:contextlib.ExitStack, out, main:bool=True):
     err = None
     if main:
         try: stack.enter_context(folder_lock(out, 'u2net_train'))
-        except FolderBusy as e: err = str(e)
-    if err := gather_objects(err)[0]: raise FolderBusy(err)
+        except FolderBusy as e: err = (FolderBusy, str(e))
+        except OSError as e: err = (CannotWriteError, f"--out {out}: cannot write there ({e.strerror or e})")
+    if err := gather_objects(err)[0]: raise err[0](err[1])
 
 def _train(cfg:TrainConfig, info:DistInfo) -> dict:
     "The body of `train` (inside the process group): one live run per folder, holding its lock for its whole life."
