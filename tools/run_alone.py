@@ -12,6 +12,9 @@ package fails here. One line per notebook, then `N passed, N failed`; exit 1 if 
 
 Options: --workers 2 (notebooks at once), --timeout 600 (seconds per notebook), --flags "slow" (also run cells with
 these flags), --without py_sod_metrics,rembg (make these modules unimportable, as on a runtime that lacks them),
+--alt-numerics (run the notebooks with the math libraries on other code paths, the settings of tools/alt_numerics.py,
+so that a test comparing floating-point results exactly fails on any machine), --default-paths REGEX (with
+--alt-numerics: the notebooks whose file name matches stay on the default paths: those that compare no floats),
 --order-only (only the static check of step 1), --keep (keep the temporary folders), --verbose (tracebacks).
 """
 import argparse, configparser, json, os, re, shutil, signal, subprocess, sys, tempfile, time
@@ -100,6 +103,12 @@ def worker(nb, result, skip_flags, force_flags, without):
                    cell=code_idx[pos[id(c)]] if c is not None else None, source=_first_code_line(c.source)[:70] if c is not None else None)
     Path(result).write_text(json.dumps(out))
 
+def _alt_env() -> dict:
+    "The settings of tools/alt_numerics.py for this machine."
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from alt_numerics import alt_env
+    return alt_env()
+
 def run_one(nb, args, skip_flags):
     "Copy `nb` alone into an empty folder, execute it in a fresh process; (ok, line, details)."
     rel = nb.relative_to(ROOT/'nbs').as_posix() if nb.is_relative_to(ROOT/'nbs') else str(nb)
@@ -109,6 +118,8 @@ def run_one(nb, args, skip_flags):
         res = tmp/'.result.json'
         env = {k: v for k, v in os.environ.items() if k not in ('PYTHONPATH', 'U2NET_SHARED')}
         env['OMP_NUM_THREADS'] = '1'
+        alt = args.alt_numerics and not (args.default_paths and re.search(args.default_paths, nb.name))
+        if alt: env.update(_alt_env())
         cmd = [sys.executable, '-I', str(Path(__file__).resolve()), '--worker', str(dest), str(res),
                '--skip', ' '.join(skip_flags), '--flags', args.flags, '--without', args.without]
         t0 = time.time()
@@ -125,11 +136,11 @@ def run_one(nb, args, skip_flags):
         order = order_problem(nb)
         if r['ok'] and not order:
             what = 'not executed (skip_exec)' if r.get('skipped_nb') else f"{r['ran']} cells run, {r['skipped']} skipped"
-            return True, f"passed  {rel} ({what}, {secs:.0f} s)", ''
+            return True, f"passed  {rel} ({what}{', other math paths' if alt else ''}, {secs:.0f} s)", ''
         why = []
         if order: why.append(f"order: {order}")
         if not r['ok']: why.append(f"cell {r['cell']} ({r['source']!r}): {r['error'][:300]}")
-        return False, f"FAILED  {rel}: " + '; '.join(why), r.get('traceback') or ''
+        return False, f"FAILED  {rel}{' (other math paths)' if alt else ''}: " + '; '.join(why), r.get('traceback') or ''
     finally:
         if args.keep: print(f"        kept {tmp}")
         else: shutil.rmtree(tmp, ignore_errors=True)
@@ -140,6 +151,8 @@ def main():
     ap.add_argument('--workers', type=int, default=1); ap.add_argument('--timeout', type=int, default=600)
     ap.add_argument('--flags', default='', help='space-separated test flags to run anyway (like nbdev_test --flags)')
     ap.add_argument('--without', default='', help='comma-separated modules to make unimportable')
+    ap.add_argument('--alt-numerics', action='store_true', help='math libraries on other code paths (tools/alt_numerics.py)')
+    ap.add_argument('--default-paths', default='', help='with --alt-numerics: notebooks (file name regex) kept on the default paths')
     ap.add_argument('--keep', action='store_true'); ap.add_argument('--verbose', action='store_true', help='print tracebacks')
     ap.add_argument('--order-only', action='store_true', help='only the static install-cell check (seconds, no execution)')
     ap.add_argument('--worker', nargs=2, help=argparse.SUPPRESS); ap.add_argument('--skip', default='', help=argparse.SUPPRESS)
@@ -158,7 +171,8 @@ def main():
         for n, o in bad: print(f"FAILED  {n.name}: order: {o}")
         print(f"{len(nbs) - len(bad)} passed, {len(bad)} failed"); return 1 if bad else 0
     print(f"running {len(nbs)} notebooks alone (skipped flags: {' '.join(sorted(set(skip_flags) - set(args.flags.split()))) or 'none'}"
-          f"{'; without ' + args.without if args.without else ''}; {args.workers} at a time)", flush=True)
+          f"{'; without ' + args.without if args.without else ''}; {args.workers} at a time"
+          f"{'; other math paths: ' + ' '.join(f'{k}={v}' for k, v in _alt_env().items()) if args.alt_numerics else ''})", flush=True)
     results = {}
     with ThreadPoolExecutor(max(1, args.workers)) as ex:
         futs = {ex.submit(run_one, nb, args, skip_flags): nb for nb in nbs}
