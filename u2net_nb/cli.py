@@ -122,7 +122,8 @@ def u2net_predict(weights:str,                                                  
             from u2net_nb.predict import _engine_run
             return _engine_run(weights, files, key, mode=mode, background=background, official=official, threshold=threshold,
                                size=size_given, batch_size=batch_size, device=device, model=model,
-                               workers=workers, precision=precision, backend=backend, quiet=quiet)
+                               workers=workers, precision=precision, backend=backend, quiet=quiet,
+                               save_compact=lambda src, r, o, level: _save_cached(mode, src, r, o, level, threshold))
         def restart(rest):                                                       # the cached graph gave NaN or infinite values
             cache_note(f"{path.name} gave a map with NaN or infinite values: removed; the rest of the run takes the usual path")
             for f in (path, _sum_path(path), _index_file(path.parent, key)): f.unlink(missing_ok=True)

@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from PIL import Image, ImageColor, ImageOps, UnidentifiedImageError
 from tqdm.auto import tqdm
 from .data import normalize, read_image
-from .runtime import ImageReadError, _hw, _open_path, _png_args, remember_engine, resize_image, resize_rgb, rgb_array, save_atomic
+from .runtime import ImageReadError, _hw, _open_path, _pixels, _png_args, big_photo_slot, remember_engine, resize_image, resize_rgb, rgb_array, save_atomic
 from .model import U2Net
 from .core import U2NetError, resolve_device
 from .weights import load_model, model_size
@@ -106,14 +106,16 @@ def _chunks(items, n:int):
 def _loader(size, official):
     "Function reading one source to (image, (H, W)), or returning its `ImageReadError`."
     def load(src):
-        try: return read_resized(src, size, draft=not official, zero_border=official)
+        try:
+            with big_photo_slot(_pixels(src) if isinstance(src, (str, os.PathLike)) else 0):   # big photos decoded one at a time
+                return read_resized(src, size, draft=not official, zero_border=official)
         except ImageReadError as e: return e
     return load
 
 # %% ../nbs/28_predict.ipynb #d198b2ec
 @torch.inference_mode()
-def _run_batch(model, loaded, device, official, threshold):
-    "Maps at full size (or errors) for a list of loaded items."
+def _run_batch(model, loaded, device, official, threshold, at_network_size:bool=False):
+    "Maps at full size (or errors) for a list of loaded items; or (map [h,w] NumPy at the network's size, (H, W))."
     ok = [i for i, r in enumerate(loaded) if not isinstance(r, Exception)]
     maps = {}
     if ok:
@@ -121,6 +123,7 @@ def _run_batch(model, loaded, device, official, threshold):
         p = model(model_input(x, official)).float()
         p = (minmax_normalize(p) if official else p).cpu()
         for j, i in enumerate(ok):
+            if at_network_size: maps[i] = (p[j, 0].numpy(), loaded[i][1]); continue
             m = _full_size(p[j], loaded[i][1], official)
             maps[i] = (m > threshold).float() if threshold is not None else m
     return [maps.get(i, r) for i, r in enumerate(loaded)]
@@ -147,10 +150,12 @@ def predict_iter(model:U2Net|Engine,       # a U2Net (run through its cached eng
                  workers:int=2,            # photo-reading threads (0: read in this thread)
                  errors:str='raise',       # 'raise' on an unreadable photo, or 'return' its ImageReadError in its place
                  precision:str='fp32',     # 'fp32' (maps equal the plain model's), 'bf16' (CPUs with native bf16, GPUs) or 'fp16' (GPU)
-                 backend:str='auto'):      # 'auto' (CPU: onnxruntime for fp32, openvino for bf16; else torch), 'torch', 'onnxruntime' or 'openvino'
+                 backend:str='auto',       # 'auto' (CPU: onnxruntime for fp32, openvino for bf16; else torch), 'torch', 'onnxruntime' or 'openvino'
+                 at_network_size:bool=False):  # yield (map float32 [h,w] NumPy at the network's size, photo (H, W)) instead
     "Yield a saliency map float32 [1,H,W] in 0..1 (CPU) at each photo's own size, in input order, batched."
     if errors not in ('raise', 'return'): raise ValueError(f"errors must be 'raise' or 'return', got {errors!r}")
     if batch_size is not None and batch_size < 1: raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    if at_network_size and (official or threshold is not None): raise ValueError("at_network_size: the caller resizes and thresholds")
     batch_size = batch_size or (1 if _device_of(model, device).type == 'cpu' else 8)
     eng, images = engine(model, precision, backend, device, _one_photo_shape(model, batch_size, size, device)), _as_items(images)
     load = _loader(size, official)
@@ -165,7 +170,7 @@ def predict_iter(model:U2Net|Engine,       # a U2Net (run through its cached eng
         while nxt is not None:
             cur, nxt = nxt, next(chunks, None)
             if nxt is not None: nxt = submit(nxt)                 # read the next batch while this one runs
-            for r in _run_batch(eng, fetch(cur), eng.device, official, threshold):
+            for r in _run_batch(eng, fetch(cur), eng.device, official, threshold, at_network_size):
                 if isinstance(r, Exception) and errors == 'raise': raise r
                 bar.update(1); yield r
     finally:
@@ -257,7 +262,8 @@ def cpu_only_build() -> bool:
     mps = getattr(torch.backends, 'mps', None)
     return torch.version.cuda is None and getattr(torch.version, 'hip', None) is None and not (mps and mps.is_built())
 
-def _engine_run(weights, files, key=None, *, mode, background, official, threshold, size, batch_size, device, model, workers, precision, backend, quiet):
+def _engine_run(weights, files, key=None, *, mode, background, official, threshold, size, batch_size, device, model, workers, precision, backend, quiet,
+                save_compact=None):   # a writer of (map at the network's size, (H, W)): maps and cut-outs made as the fast start makes them
     "`u2net_predict`'s run with PyTorch: (maps in file order, function writing one output); the engine's cache file is recorded under `key`."
     check_options(precision, backend, resolve_device(device))
     net, cfg = load_model(weights, model, resolve_device(device), with_config=True)
@@ -276,6 +282,8 @@ def _engine_run(weights, files, key=None, *, mode, background, official, thresho
     if mode == 'composite':                                                  # read or parse the background once
         try: bg = _rgb(background) if os.path.exists(background) else ImageColor.getrgb(background)
         except (ImageReadError, ValueError) as e: raise U2NetError(f"--background {background!r}: {e}") from None
-    maps = predict_iter(eng, files, size=size, batch_size=batch_size, official=official, threshold=threshold,
-                        progress=not quiet and len(files) > 1, workers=workers, errors='return')
+    compact = save_compact is not None and mode in ('map', 'cutout') and not official
+    maps = predict_iter(eng, files, size=size, batch_size=batch_size, official=official, threshold=None if compact else threshold,
+                        progress=not quiet and len(files) > 1, workers=workers, errors='return', at_network_size=compact)
+    if compact: return maps, save_compact
     return maps, lambda src, m, out, png_level: _save_output(mode, src, m, bg, out, png_level)
