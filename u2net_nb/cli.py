@@ -4,7 +4,7 @@
 
 # %% ../nbs/29_cli.ipynb #a201c7ab
 from __future__ import annotations
-import collections, sys
+import collections, importlib.util, sys
 from pathlib import Path
 from concurrent.futures import ThreadPoolExecutor
 import numpy as np
@@ -12,8 +12,8 @@ from PIL import Image
 from fastcore.script import Param, store_true
 from .core import U2NetError, cli_errors, command, first_line, remove_dead_temps
 from .runtime import (ImageReadError, _WRITERS, _accepts, _check_args, _expand, _hw, _index_file, _open, _open_path, _outcome,
-                              _ov_compile, _pixels, _png_args, _run_graph, _session, _sum_path, _writable_folder, big_blocks_to_os, big_photo_slot,
-                              cache_note, engine_key, open_sealed, find_engine, map_u8, net_input, onnx_cache_dir, output_paths, resize_image,
+                              _cache_folder, _ov_compile, _pixels, _png_args, _run_graph, _session, _sum_path, _torch_cpu_only, _writable_folder, big_blocks_to_os, big_photo_slot,
+                              cache_note, engine_key, first_graph, graph_threads, open_sealed, find_engine, map_u8, net_input, onnx_cache_dir, output_paths, resize_image,
                               resize_map, resize_rgb, resized_map_u8, rgb_array, rgb_image, save_atomic)
 from tqdm.auto import tqdm
 
@@ -36,6 +36,20 @@ def _cached_engine(key, model, official, mode, batch_size, device, quiet):
     if e.get('size_from_checkpoint') and not quiet:
         print(f"u2net_predict: input size {size} px, as in the checkpoint's training run (--size to change)")
     return sess, size, e['path']
+
+def _first_run(weights, key, size, model, official, mode, batch_size, device, precision, backend, quiet):
+    "(graph session, input size, cache file or None) for weights without an engine yet, the graph written from them without PyTorch; None when the usual path runs."
+    if (key is None or official or mode == 'composite' or batch_size not in (None, 1) or precision != 'fp32'
+            or backend not in ('auto', 'onnxruntime') or device not in (None, 'cpu') or (device is None and not _torch_cpu_only())
+            or importlib.util.find_spec('onnxruntime') is None): return None
+    def say(): quiet or print("u2net_predict: first run with these weights: writing their onnxruntime graph into the cache, for this and later runs")
+    try: r = first_graph(weights, _cache_folder(None), key, size, model, graph_threads(), say)
+    except Exception as e:                                                       # onnxruntime refused it: PyTorch's path decides
+        cache_note(f"the graph written from {Path(weights).name} could not be used ({first_line(e)}): taking the usual path"); return None
+    if r is None: return None
+    sess, side, path, from_ckpt = r
+    if from_ckpt and not quiet: print(f"u2net_predict: input size {side} px, as in the checkpoint's training run (--size to change)")
+    return sess, side, path
 
 # %% ../nbs/29_cli.ipynb #c05e46ed
 def _cached_maps(sess, files, size, workers:int=2, progress:bool=False):
@@ -118,6 +132,7 @@ def u2net_predict(weights:str,                                                  
         try: key = engine_key(weights, precision=precision, backend=backend, device=device, size=size, batch_size=batch_size or 1)   # None: 1 on a CPU
         except OSError: key = None                                               # no such file: the usual path says so
         cached = _cached_engine(key, model, official, mode, batch_size, device, quiet)
+        if cached is None: cached = _first_run(weights, key, size, model, official, mode, batch_size, device, precision, backend, quiet)
         def usual(files):                                                        # PyTorch from here on
             from u2net_nb.predict import _engine_run
             return _engine_run(weights, files, key, mode=mode, background=background, official=official, threshold=threshold,
@@ -125,8 +140,9 @@ def u2net_predict(weights:str,                                                  
                                workers=workers, precision=precision, backend=backend, quiet=quiet,
                                save_compact=lambda src, r, o, level: _save_cached(mode, src, r, o, level, threshold))
         def restart(rest):                                                       # the cached graph gave NaN or infinite values
-            cache_note(f"{path.name} gave a map with NaN or infinite values: removed; the rest of the run takes the usual path")
-            for f in (path, _sum_path(path), _index_file(path.parent, key)): f.unlink(missing_ok=True)
+            cache_note(f"{path.name if path else 'the graph'} gave a map with NaN or infinite values: "
+                       f"{'removed; ' if path else ''}the rest of the run takes the usual path")
+            for f in ((path, _sum_path(path), _index_file(path.parent, key)) if path else ()): f.unlink(missing_ok=True)
             return usual(rest)
         size_given = size
         if cached is not None:                                                   # the cached engine, without PyTorch
