@@ -11,8 +11,9 @@ import torch
 import torch.nn as nn
 from .core import atomic_write, extra_hint, fast_path, first_line, installed, resolve_device, U2NetError
 from .model import U2Net
+from .rsu import RSU4F
 from .runtime import (CACHE_SUFFIX, ONNX_CACHE_FILES, _NO_BF16_ISA, _accepts, _cache_folder, _cpu_tag, _isa_limit, _ov_compile,
-                              _prune, _run_graph, _seal, _session, _sum_path, _unsealed, cache_note, open_sealed, cpu_has_bf16, onnx_cache_dir)
+                              _prune, _run_graph, _seal, _session, _sum_path, _unsealed, build_graph, cache_note, open_sealed, cpu_has_bf16, onnx_cache_dir)
 
 # %% auto #0
 __all__ = ['BACKENDS', 'LOWP_PROBE_TOL', 'fold_bn', 'fold_batchnorm_', 'InferenceU2Net', 'optimize_for_inference', 'EngineError',
@@ -131,14 +132,24 @@ def weights_digest(model:nn.Module) -> str:
     return h.hexdigest()
 
 # %% ../nbs/24_fast_cpu.ipynb #75295cf0
+def _model_cfg(model:U2Net) -> dict:
+    "The stage table of `model` (rows as in `u2net_full_cfg()`), read from its blocks."
+    def row(m, side):
+        f4 = isinstance(m, RSU4F)
+        return [4 if f4 else m.height, m.conv_in.conv.in_channels, m.encode_modules[0].conv.out_channels, m.conv_in.conv.out_channels, f4, side]
+    n = len(model.encode_modules)
+    return {'encode': [row(m, i == n - 1) for i, m in enumerate(model.encode_modules)], 'decode': [row(m, True) for m in model.decode_modules]}
+
 def _export_folded(model:U2Net, shape:tuple|None=None, side_outputs:bool=False) -> bytes:
     "The folded float32 network of `model` as an ONNX file's bytes: for inputs [b, 3, h, w] of `shape` (b, h, w) only, or any."
+    if shape:                                                # a fixed shape: written from the weights (runtime.build_graph)
+        sd = {k: v.detach().cpu().float().numpy() for k, v in model.state_dict().items() if v.is_floating_point()}
+        return b''.join(build_graph(sd, _model_cfg(model), shape[1], shape[2], shape[0], side_outputs))
     net, f = InferenceU2Net(model, channels_last=False, side_outputs=side_outputs).cpu().float(), io.BytesIO()
-    b, h, w = shape or (1, 64, 64)
-    axes = None if shape else {n: {0: 'batch', 2: 'height', 3: 'width'} for n in ('input', 'd0')}
+    axes = {n: {0: 'batch', 2: 'height', 3: 'width'} for n in ('input', 'd0')}   # any shape: traced by PyTorch's exporter
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')                    # tracer warnings about shape arithmetic
-        torch.onnx.export(net, (torch.rand(b, 3, h, w),), f, dynamo=False, opset_version=17, input_names=['input'],
+        torch.onnx.export(net, (torch.rand(1, 3, 64, 64),), f, dynamo=False, opset_version=17, input_names=['input'],
                           output_names=['d0'], dynamic_axes=axes, do_constant_folding=True)
     return f.getvalue()
 
