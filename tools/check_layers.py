@@ -15,7 +15,7 @@ from pathlib import Path
 
 LAYERS = [                       # lowest first; a module may import only modules of the layers above it in this list
     ['core'],
-    ['photos', 'download', 'samples', 'layers', 'keymap'],
+    ['photos', 'download', 'samples', 'layers'],
     ['runtime', 'rsu'],
     ['model'],
     ['weights'],
@@ -31,7 +31,7 @@ LAYERS = [                       # lowest first; a module may import only module
 DEFERRED = {                     # module -> {lower-layer module imported inside a function: why}
     'cli': {'predict': "u2net_predict starts without PyTorch; predict (and PyTorch) only when a run needs them"},
 }
-TORCH_FREE = ['core', 'photos', 'keymap', 'runtime', 'cli']   # importing these must not import PyTorch (the command line's fast start)
+TORCH_FREE = ['core', 'photos', 'runtime', 'cli']   # importing these must not import PyTorch (the command line's fast start)
 LEVEL = {m: i for i, layer in enumerate(LAYERS) for m in layer}
 
 def library_imports(path:Path):

@@ -4,14 +4,13 @@
 
 # %% ../nbs/23_runtime.ipynb #6c9f7e58
 from __future__ import annotations
-import collections, contextlib, ctypes, glob, hashlib, importlib.metadata, importlib.util, io, json, mmap, os, pickle, re, shutil, stat, struct, sys, threading, zipfile
+import collections, contextlib, ctypes, glob, hashlib, importlib.metadata, importlib.resources, importlib.util, io, json, mmap, os, pickle, re, shutil, stat, struct, sys, threading, zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 from tqdm.auto import tqdm
 from .core import U2NetError, DiskFullError, _tmp_path, atomic_write, first_line, remove_dead_temps
-from .keymap import official_key_to_ours
 # the photo-reading rules (the course's photos page); imported here too, for the commands that use them
 from .photos import (IMAGE_EXTS, IMAGENET_MEAN, IMAGENET_STD, ImageReadError, _gray_u8, _hw, _open,
                              _open_header, _open_path, _single_channel, _too_large, rgb_array, rgb_image, taps)
@@ -456,6 +455,14 @@ def cfg_from_weights(sd:dict) -> dict|None:
     ok = set(sd) == set(want) and all(tuple(getattr(sd[k], 'shape', ())) == s and isinstance(sd[k], np.ndarray) for k, s in want.items())
     return cfg if ok else None
 
+_NAMES = None
+
+def _official_names() -> dict:
+    "Official key -> our key, for every key of the official checkpoints but the conv biases (`weights.official_key_to_ours`, as a table)."
+    global _NAMES
+    if _NAMES is None: _NAMES = json.loads(importlib.resources.files('u2net_nb').joinpath('assets', 'official', 'official_names.json').read_text())
+    return _NAMES
+
 def graph_weights(obj) -> tuple|None:
     "(state dict with our names as NumPy arrays, stage table, training settings or None, 'full'/'lite'/None) of a checkpoint `read_tensors` read, or None when it is not a U^2-Net's."
     if not isinstance(obj, dict): return None
@@ -463,12 +470,12 @@ def graph_weights(obj) -> tuple|None:
     sd = obj['model'] if isinstance(obj.get('model'), dict) else obj['state_dict'] if isinstance(obj.get('state_dict'), dict) else obj
     sd = {str(k).removeprefix('module.').removeprefix('_orig_mod.'): v for k, v in sd.items()}
     if any(k.startswith('stage1.') for k in sd):                     # official names: the conv biases fold into the running means
-        try:
-            ours = {official_key_to_ours(k): v for k, v in sd.items() if not k.endswith('conv_s1.bias')}
-            for k, b in ((k, v) for k, v in sd.items() if k.endswith('conv_s1.bias')):
-                m = official_key_to_ours(k.removesuffix('conv_s1.bias') + 'bn_s1.running_mean')
-                ours[m] = ours[m].astype(np.float32) - b.astype(np.float32)
-        except (KeyError, AttributeError, TypeError): return None
+        names = _official_names()
+        if not set(sd) <= set(names) | {k.removesuffix('bn_s1.running_mean') + 'conv_s1.bias' for k in names}: return None
+        ours = {names[k]: v for k, v in sd.items() if k in names}
+        for k, b in ((k, v) for k, v in sd.items() if k not in names):
+            m = names[k.removesuffix('conv_s1.bias') + 'bn_s1.running_mean']
+            ours[m] = ours[m].astype(np.float32) - b.astype(np.float32)
         sd = ours
     if (cfg := cfg_from_weights(sd)) is None: return None
     mid = cfg['encode'][0][2]

@@ -8,13 +8,34 @@ import os, pickle, re, tempfile, urllib.request
 from pathlib import Path
 import torch
 from .model import U2Net, u2net_full, u2net_lite
-from .keymap import STAGE_HEIGHTS, official_key_to_ours
 from .core import U2NetError, first_line, resolve_device, sha256sum
 
 
 # %% auto #0
-__all__ = ['CKPT_FORMAT', 'MODELS', 'OFFICIAL_WEIGHTS', 'convert_official', 'CheckpointError', 'read_checkpoint', 'model_size',
-           'load_official', 'official_model', 'check_model_name', 'load_model', 'download_official', 'verify_official']
+__all__ = ['STAGE_HEIGHTS', 'CKPT_FORMAT', 'MODELS', 'OFFICIAL_WEIGHTS', 'official_key_to_ours', 'convert_official',
+           'CheckpointError', 'read_checkpoint', 'model_size', 'load_official', 'official_model', 'check_model_name',
+           'load_model', 'download_official', 'verify_official']
+
+# %% ../nbs/05_weights.ipynb #3659667d
+# RSU height of official stage{i} and stage{i}d
+STAGE_HEIGHTS = {1: 7, 2: 6, 3: 5, 4: 4, 5: 4, 6: 4}
+
+def official_key_to_ours(key:str) -> str:
+    "Name in this project's `U2Net` of the official parameter `key` (without its `conv_s1.bias`)."
+    p = key.split('.')
+    if p[0] == 'outconv': return '.'.join(['out_conv'] + p[1:])
+    if m := re.fullmatch(r'side([1-6])', p[0]):
+        return '.'.join([f'side_modules.{6 - int(m[1])}'] + p[1:])
+    m, u = re.fullmatch(r'stage([1-6])(d?)',
+                        p[0]), re.fullmatch(r'rebnconv(in|\d)(d?)', p[1] if len(p) > 1 else '')
+    if not (m and u and len(p) >= 4 and p[2] in ('conv_s1', 'bn_s1')) or (m[1] == '6' and m[2]):
+        raise KeyError(f"not a key of the official U^2-Net: {key!r}")
+    i, L = int(m[1]), STAGE_HEIGHTS[int(m[1])]
+    stage = f'decode_modules.{5 - i}' if m[2] else f'encode_modules.{i - 1}'
+    if u[1] == 'in': unit = 'conv_in'
+    else:
+        unit = f'decode_modules.{L - 1 - int(u[1])}' if u[2] else f'encode_modules.{int(u[1]) - 1}'
+    return '.'.join([stage, unit, 'conv' if p[2] == 'conv_s1' else 'bn'] + p[3:])
 
 # %% ../nbs/05_weights.ipynb #4b204ea4
 def convert_official(state_dict:dict) -> dict:
