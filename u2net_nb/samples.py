@@ -68,7 +68,7 @@ def architecture_png() -> Path:
     return _pick(_files('figures', ('.png',)), 'u2net_architecture.png', 'figure')
 
 # %% ../nbs/01_samples.ipynb #eff2ee91
-def official_file(name:str) -> Path: # 'u2netp_random_official.pt', 'u2net_official_keys.json', 'u2netp_official_keys.json' or 'u2net_test_data.sha256'
+def official_file(name:str) -> Path: # 'u2netp_random_official.pt', 'u2net_official_keys.json', 'u2netp_official_keys.json', 'official_names.json' or 'u2net_test_data.sha256'
     "Path of a file of the official-weights parity fixture, or of the digests of the official sample files."
     return _pick(_files('official', ('.pt', '.json', '.sha256')), name, 'official fixture file')
 
