@@ -245,7 +245,9 @@ class Engine:
                 if backend != 'auto': raise EngineError(f"backend {self.backend} cannot run the network here ({first_line(e)}): use backend torch") from None
                 sess, f, d = None, None, math.inf          # 'auto' falls back to PyTorch below
             tol = 1e-5 if precision == 'fp32' else LOWP_PROBE_TOL
-            if f is not None and d is not None and d > tol: f.unlink(missing_ok=True)   # never cache a graph that changes the map
+            if f is not None and d is not None and not d <= tol:                   # never cache a graph that changes the map (or gives NaN)
+                for p in (f, _sum_path(f)): p.unlink(missing_ok=True)
+                f = None
             if d is None or d <= tol or backend != 'auto':   # 'auto' keeps it only when it gives the plain model's map (fp32)
                 self.session, self.cache_file, self.net, self.probe_diff, self.input_shape = sess, f, None, d, shape
                 kind = 'ONNX file' if self.backend == 'onnxruntime' else f'OpenVINO {precision} model'
