@@ -274,6 +274,9 @@ def _engine_run(weights, files, key=None, *, mode, background, official, thresho
     size = size or 320
     eng = Engine(net, precision, backend, input_shape=_one_photo_shape(net, batch_size, size))   # the model itself is not kept
     eng.fallback = lambda: load_model(weights, model, resolve_device(device))  # read again only if the graph gives NaN or inf
+    if not quiet and eng.session is not None and eng.probe_diff is not None and eng.cache_file is not None:   # made now, not found
+        kind = 'onnxruntime graph' if eng.backend == 'onnxruntime' else f'OpenVINO {precision} model'
+        print(f"u2net_predict: first run with these weights and options: made their {kind} and cached it for later runs")
     if key and eng.cache_file is not None and eng.input_shape:                 # the next run can open this file without PyTorch
         remember_engine(eng.cache_file.parent, key, dict(file=eng.cache_file.name, runtime=eng.backend, precision=precision,
                         threads=torch.get_num_threads(), model=model_size(net), size=size, size_from_checkpoint=from_checkpoint,
