@@ -11,7 +11,7 @@ photos (the shared data folder, or `--photos DIR`), each round runs, in turn:
 Rounds are interleaved (each round runs every tool once), so a disturbance of a shared machine hits all tools alike.
 Each process is started from a small launcher that reads its CPU time (user + system) and peak resident memory from
 `os.wait4`. The table gives medians of CPU and wall seconds, the largest peak, and rembg's time divided by ours (above
-1: we are faster). The caption names the CPU's vector features. Runs in about 3 minutes with 3 rounds on 2 cores.
+1: we are faster). The caption names the CPU's vector features. Runs in about 5 minutes with 3 rounds on 2 cores.
 
 Options: --rounds 3, --threads 2 (OMP_NUM_THREADS of every process), --counts 1,3,18, --photos DIR, --model full|lite.
 """
