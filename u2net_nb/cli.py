@@ -12,7 +12,7 @@ from PIL import Image
 from fastcore.script import Param, store_true
 from .core import U2NetError, cli_errors, command, first_line, remove_dead_temps
 from .runtime import (ImageReadError, _WRITERS, _accepts, _check_args, _expand, _hw, _index_file, _open, _open_path, _outcome,
-                              _cache_folder, _ov_compile, _pixels, _png_args, _run_graph, _session, _sum_path, _torch_cpu_only, _writable_folder, big_blocks_to_os, big_photo_slot,
+                              _cache_folder, _ov_compile, _pixels, _png_args, _run_graph, _session, _sum_path, _torch_cpu_only, _writable_folder, no_gpu_here, big_blocks_to_os, big_photo_slot,
                               cache_note, engine_key, first_graph, graph_threads, open_sealed, find_engine, map_u8, net_input, onnx_cache_dir, output_paths, resize_image,
                               resize_map, resize_rgb, resized_map_u8, rgb_array, rgb_image, save_atomic)
 from tqdm.auto import tqdm
@@ -25,7 +25,7 @@ def _cached_engine(key, model, official, mode, batch_size, device, quiet):
     "(graph session, input size) opened from the engine index without PyTorch, or None when this run takes the usual path."
     if key is None or official or mode == 'composite' or batch_size not in (None, 1) or device not in (None, 'cpu'): return None
     e = find_engine(onnx_cache_dir(), key)
-    if e is None or (model is not None and model != e.get('model')) or (device is None and not e.get('cpu_only')): return None
+    if e is None or (model is not None and model != e.get('model')) or (device is None and not (e.get('cpu_only') or no_gpu_here())): return None
     try: size = int(e['size'])
     except (KeyError, TypeError, ValueError): return None
     sess, why = open_sealed(e['path'], lambda: _session(str(e['path']), int(e['threads'])) if e['runtime'] == 'onnxruntime' else
@@ -40,7 +40,7 @@ def _cached_engine(key, model, official, mode, batch_size, device, quiet):
 def _first_run(weights, key, size, model, official, mode, batch_size, device, precision, backend, quiet):
     "(graph session, input size, cache file or None) for weights without an engine yet, the graph written from them without PyTorch; None when the usual path runs."
     if (key is None or official or mode == 'composite' or batch_size not in (None, 1) or precision != 'fp32'
-            or backend not in ('auto', 'onnxruntime') or device not in (None, 'cpu') or (device is None and not _torch_cpu_only())
+            or backend not in ('auto', 'onnxruntime') or device not in (None, 'cpu') or (device is None and not (_torch_cpu_only() or no_gpu_here()))
             or importlib.util.find_spec('onnxruntime') is None): return None
     def say(): quiet or print("u2net_predict: first run with these weights: writing their onnxruntime graph into the cache, for this and later runs")
     try: r = first_graph(weights, _cache_folder(None), key, size, model, graph_threads(), say)

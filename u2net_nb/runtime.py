@@ -20,7 +20,7 @@ __all__ = ['BIG_PHOTO', 'ONNX_CACHE_FILES', 'CACHE_SUFFIX', 'DIGEST_BLOCK', 'IND
            'resize_map', 'map_u8', 'resize_image', 'resized_map_u8', 'big_blocks_to_os', 'big_photo_slot',
            'cpu_has_bf16', 'onnx_cache_dir', 'cache_note', 'private_folder', 'open_sealed', 'engine_key',
            'remember_engine', 'find_engine', 'NotReadable', 'read_tensors', 'u2net_keys', 'cfg_from_weights',
-           'graph_weights', 'build_graph', 'graph_threads', 'first_graph', 'output_paths', 'save_atomic']
+           'graph_weights', 'build_graph', 'no_gpu_here', 'graph_threads', 'first_graph', 'output_paths', 'save_atomic']
 
 # %% ../nbs/23_runtime.ipynb #6a4ba61e
 def resize_rgb(a:np.ndarray,       # uint8 image [H,W,C], e.g. [H,W,3] (any strides)
@@ -602,6 +602,21 @@ def _torch_cpu_only() -> bool:
     try: v = (Path(list(spec.submodule_search_locations)[0])/'version.py').read_text()
     except OSError: return False
     return all(re.search(rf'^{k}\s*(:[^=]*)?=\s*None\s*$', v, re.M) for k in ('cuda', 'hip'))
+
+_GPU_VENDORS = ('0x10de', '0x1002')        # PCI vendors of the GPUs PyTorch's CUDA and ROCm builds use: NVIDIA, AMD
+
+def no_gpu_here(root='/') -> bool:
+    "Whether no PyTorch build could find a GPU here: Linux, no NVIDIA or AMD display or compute device on the PCI bus, no WSL GPU; False when it cannot tell."
+    root = Path(root)
+    if not sys.platform.startswith('linux') or (root/'dev'/'dxg').exists(): return False
+    try: devices = list((root/'sys'/'bus'/'pci'/'devices').iterdir())
+    except OSError: return False
+    if not devices: return False                                         # a bus that cannot be seen tells nothing
+    for d in devices:
+        try: vendor, kind = (d/'vendor').read_text().strip(), (d/'class').read_text().strip()
+        except OSError: return False
+        if vendor in _GPU_VENDORS and kind[:4] in ('0x03', '0x12'): return False   # display controller, processing accelerator
+    return True
 
 def graph_threads() -> int:
     "onnxruntime's threads for a command's graph: OMP_NUM_THREADS if set (as PyTorch would), else 0 (onnxruntime's default: the physical cores)."
