@@ -159,7 +159,7 @@ def u2net_predict(weights:str,                                                  
         for s, why in problems: print(f"u2net_predict: skipped {s}: {why}", file=sys.stderr)
         with ThreadPoolExecutor(_WRITERS) as writer:                              # photos k-1 and k are written while the network runs k+1
             pending = collections.deque()
-            for f, o, (m, save) in zip(files, outs, pairs):
+            for (m, save), f, o in zip(pairs, files, outs):             # maps first: the last one closes the bar
                 if len(pending) == _WRITERS: failed += _outcome(*pending.popleft())  # at most _WRITERS outputs wait to be written
                 pending.append((f, writer.submit(save, f, m, o, png_level)))
             while pending: failed += _outcome(*pending.popleft())
