@@ -163,5 +163,5 @@ def u2net_predict(weights:str,                                                  
                 if len(pending) == _WRITERS: failed += _outcome(*pending.popleft())  # at most _WRITERS outputs wait to be written
                 pending.append((f, writer.submit(save, f, m, o, png_level)))
             while pending: failed += _outcome(*pending.popleft())
-        if not quiet: print(f"u2net_predict: wrote {len(files) - failed + len(problems)} of {len(files)} files to {out}" + (f"; {failed} failed" if failed else ''))
+        if not quiet: print(f"u2net_predict: wrote {len(files) - failed + len(problems)} of {len(files) + len(problems)} files to {out}" + (f"; {failed} failed" if failed else ''))
         return 1 if failed else 0
