@@ -13,7 +13,7 @@ from fastcore.script import Param, store_true
 from .core import U2NetError, cli_errors, command, first_line, remove_dead_temps
 from .runtime import (ImageReadError, _WRITERS, _accepts, _check_args, _expand, _hw, _index_file, _open, _open_path, _outcome,
                               _cache_folder, _ov_compile, _pixels, _png_args, _run_graph, _session, _sum_path, _torch_cpu_only, _writable_folder, no_gpu_here, big_blocks_to_os, big_photo_slot,
-                              cache_note, engine_key, first_graph, graph_threads, open_sealed, find_engine, map_u8, net_input, onnx_cache_dir, output_paths, resize_image,
+                              cache_note, cpu_has_bf16, engine_key, first_graph, graph_threads, open_sealed, find_engine, map_u8, net_input, onnx_cache_dir, output_paths, resize_image,
                               resize_map, resize_rgb, resized_map_u8, rgb_array, rgb_image, save_atomic)
 from tqdm.auto import tqdm
 
@@ -37,14 +37,19 @@ def _cached_engine(key, model, official, mode, batch_size, device, quiet):
         print(f"u2net_predict: input size {size} px, as in the checkpoint's training run (--size to change)")
     return sess, size, e['path']
 
+_FIRST_RUNTIME = {('fp32', 'auto'): 'onnxruntime', ('fp32', 'onnxruntime'): 'onnxruntime', ('fp32', 'openvino'): 'openvino',
+                  ('bf16', 'auto'): 'openvino', ('bf16', 'openvino'): 'openvino'}   # (precision, backend): the runtime of a first run
+
 def _first_run(weights, key, size, model, official, mode, batch_size, device, precision, backend, quiet):
     "(graph session, input size, cache file or None) for weights without an engine yet, the graph written from them without PyTorch; None when the usual path runs."
-    if (key is None or official or mode == 'composite' or batch_size not in (None, 1) or precision != 'fp32'
-            or backend not in ('auto', 'onnxruntime') or device not in (None, 'cpu') or (device is None and not (_torch_cpu_only() or no_gpu_here()))
-            or importlib.util.find_spec('onnxruntime') is None): return None
-    def say(): quiet or print("u2net_predict: first run with these weights: writing their onnxruntime graph into the cache, for this and later runs")
-    try: r = first_graph(weights, _cache_folder(None), key, size, model, graph_threads(), say)
-    except Exception as e:                                                       # onnxruntime refused it: PyTorch's path decides
+    runtime = _FIRST_RUNTIME.get((precision, backend))
+    if (runtime is None or key is None or official or mode == 'composite' or batch_size not in (None, 1) or device not in (None, 'cpu')
+            or (device is None and not (_torch_cpu_only() or no_gpu_here())) or (precision == 'bf16' and not cpu_has_bf16())
+            or importlib.util.find_spec(runtime) is None): return None
+    kind = 'onnxruntime graph' if runtime == 'onnxruntime' else f'OpenVINO {precision} model'
+    def say(): quiet or print(f"u2net_predict: first run with these weights: writing their {kind} into the cache, for this and later runs")
+    try: r = first_graph(weights, _cache_folder(None), key, size, model, graph_threads(), say, runtime, precision)
+    except Exception as e:                                                       # the runtime refused it: PyTorch's path decides
         cache_note(f"the graph written from {Path(weights).name} could not be used ({first_line(e)}): taking the usual path"); return None
     if r is None: return None
     sess, side, path, from_ckpt = r

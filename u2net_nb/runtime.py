@@ -16,8 +16,8 @@ from .photos import (IMAGE_EXTS, IMAGENET_MEAN, IMAGENET_STD, ImageReadError, _g
                              _open_header, _open_path, _single_channel, _too_large, rgb_array, rgb_image, taps)
 
 # %% auto #0
-__all__ = ['BIG_PHOTO', 'ONNX_CACHE_FILES', 'CACHE_SUFFIX', 'DIGEST_BLOCK', 'INDEX_FILES', 'resize_rgb', 'net_input',
-           'resize_map', 'map_u8', 'resize_image', 'resized_map_u8', 'big_blocks_to_os', 'big_photo_slot',
+__all__ = ['BIG_PHOTO', 'ONNX_CACHE_FILES', 'CACHE_SUFFIX', 'DIGEST_BLOCK', 'INDEX_FILES', 'BF16_PROBE_TOL', 'resize_rgb',
+           'net_input', 'resize_map', 'map_u8', 'resize_image', 'resized_map_u8', 'big_blocks_to_os', 'big_photo_slot',
            'cpu_has_bf16', 'onnx_cache_dir', 'cache_note', 'private_folder', 'open_sealed', 'engine_key',
            'remember_engine', 'find_engine', 'NotReadable', 'read_tensors', 'u2net_keys', 'cfg_from_weights',
            'graph_weights', 'build_graph', 'no_gpu_here', 'graph_threads', 'first_graph', 'output_paths', 'save_atomic']
@@ -623,14 +623,34 @@ def graph_threads() -> int:
     v = os.environ.get('OMP_NUM_THREADS', '').strip()
     return int(v) if v.isdigit() and int(v) > 0 else 0
 
+BF16_PROBE_TOL = 0.1   # a bf16 model: the largest probe difference from float32 that is rounding, not a broken model
+
+def _ov_checked(src, precision:str, threads:int, side:int):
+    """An OpenVINO model compiled from the ONNX file or bytes `src`; a bf16 one must give the float32 model's map on a
+    probe input within `BF16_PROBE_TOL` (`U2NetError` if not)."""
+    if precision != 'bf16': return _ov_compile(src, precision='fp32', threads=threads)
+    x = np.random.default_rng(0).standard_normal((1, 3, side, side), dtype=np.float32)
+    ref = _run_graph(_ov_compile(src, precision='fp32', threads=threads), x)    # made, run and gone before the bf16 one
+    c = _ov_compile(src, precision='bf16', threads=threads)
+    d = float(np.abs(_run_graph(c, x) - ref).max())
+    if not d <= BF16_PROBE_TOL: raise U2NetError(f"its bf16 map differs from float32's by {d:.3g} on a probe input (more than rounding)")
+    return c
+
+def _save_ov(c, f:Path):
+    "Write the compiled OpenVINO model `c` to the file `f`."
+    data = c.export_model()                                                 # a BytesIO (bytes in older OpenVINO)
+    f.write_bytes(data.getbuffer() if hasattr(data, 'getbuffer') else data)
+
 def first_graph(weights,            # the weights file (our checkpoint, a state dict, official u2net.pth / u2netp.pth)
                 folder:Path|None,   # the cache folder (private_folder), None: build it in memory only
                 key:str,            # engine_key of the run: the index entry written for it
                 size:int|None=None, # input side; None: the checkpoint's training size, else 320
                 model:str|None=None,# 'full' or 'lite' when the run expects one
-                threads:int=0,      # onnxruntime threads (0: its default)
-                say=None):          # called once the file is taken, before the graph is made (a line for the user)
-    "(onnxruntime session, input side, its cache file or None, whether the side is the checkpoint's) for a weights file, the graph written from the weights without PyTorch; None when the file is not one this takes."
+                threads:int=0,      # the runtime's threads (0: its default)
+                say=None,           # called once the file is taken, before the graph is made (a line for the user)
+                runtime:str='onnxruntime', # or 'openvino'
+                precision:str='fp32'):     # openvino: 'fp32' or 'bf16' (checked against float32 on a probe input)
+    "(onnxruntime session or OpenVINO compiled model, input side, its cache file or None, whether the side is the checkpoint's) for a weights file, the graph written from the weights without PyTorch; None when the file is not one this takes."
     try: w = graph_weights(read_tensors(weights))
     except NotReadable: return None
     if w is None or (model is not None and model != w[3]): return None
@@ -641,9 +661,11 @@ def first_graph(weights,            # the weights file (our checkpoint, a state 
     if say: say()
     chunks = build_graph(sd, cfg, side, side)
     del w, sd
+    ov = runtime == 'openvino'
     if folder is not None:
-        f = folder/f"u2net-{hashlib.sha256(f'{key}|written from the weights'.encode()).hexdigest()[:32]}.onnx"
-        src = _tmp_path(f)                                               # the graph as written, read back by onnxruntime
+        tag = f'{key}|written from the weights' + (f'|openvino {precision}' if ov else '')
+        f = folder/f"u2net-{hashlib.sha256(tag.encode()).hexdigest()[:32]}{CACHE_SUFFIX[runtime]}"
+        src = _tmp_path(f)                                               # the graph as written, read back by the runtime
         def cannot(e): cache_note(f"cannot write {f.name} in {folder}: {first_line(e)}; running without the cache")
         try:
             try:
@@ -651,16 +673,23 @@ def first_graph(weights,            # the weights file (our checkpoint, a state 
             except OSError as e: cannot(e)
             else:
                 del chunks                                               # the mapped weights and folded copies go here
-                try:
-                    with atomic_write(f, mode=0o600) as tmp: sess = _session(str(src), threads, save_to=tmp)
-                except (OSError, U2NetError) as e: cannot(e); return _session(str(src), threads), side, None, from_ckpt
+                if ov:
+                    sess = _ov_checked(str(src), precision, threads, side)   # a model that fails its probe: no file, no entry
+                    try:
+                        with atomic_write(f, mode=0o600) as tmp: _save_ov(sess, tmp)
+                    except OSError as e: cannot(e); return sess, side, None, from_ckpt
+                else:
+                    try:
+                        with atomic_write(f, mode=0o600) as tmp: sess = _session(str(src), threads, save_to=tmp)
+                    except (OSError, U2NetError) as e: cannot(e); return _session(str(src), threads), side, None, from_ckpt
                 _seal(f); _prune(folder)
-                remember_engine(folder, key, dict(file=f.name, runtime='onnxruntime', precision='fp32', threads=threads, model=name,
+                remember_engine(folder, key, dict(file=f.name, runtime=runtime, precision=precision, threads=threads, model=name,
                                                   size=side, size_from_checkpoint=from_ckpt, cpu_only=_torch_cpu_only()))
                 return sess, side, f, from_ckpt
         finally:
             with contextlib.suppress(OSError): src.unlink(missing_ok=True)
-    return _session(b''.join(chunks), threads), side, None, from_ckpt
+    g = b''.join(chunks)
+    return (_ov_checked(g, precision, threads, side) if ov else _session(g, threads)), side, None, from_ckpt
 
 # %% ../nbs/23_runtime.ipynb #9830964c
 def _expand(inputs, recursive=False):
