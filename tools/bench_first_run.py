@@ -13,7 +13,8 @@ Each process is started from a small launcher that reads its CPU time (user + sy
 `os.wait4`. The table gives medians of CPU and wall seconds, the largest peak, and rembg's time divided by ours (above
 1: we are faster). The caption names the CPU's vector features. Runs in about 5 minutes with 3 rounds on 2 cores.
 
-Options: --rounds 3, --threads 2 (OMP_NUM_THREADS of every process), --counts 1,3,18, --photos DIR, --model full|lite.
+Options: --rounds 3, --threads 2 (OMP_NUM_THREADS of every process), --counts 1,3,18, --photos DIR, --model full|lite,
+--precision fp32|bf16 and --backend auto|onnxruntime|openvino (passed to u2net_predict; rembg always runs float32).
 """
 import argparse, json, os, platform, shutil, statistics, subprocess, sys, tempfile
 from pathlib import Path
@@ -59,6 +60,7 @@ def main():
     ap.add_argument('--rounds', type=int, default=3); ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--counts', default='1,3,18'); ap.add_argument('--photos', default=None)
     ap.add_argument('--model', default='full', choices=['full', 'lite'])
+    ap.add_argument('--precision', default='fp32', choices=['fp32', 'bf16']); ap.add_argument('--backend', default='auto')
     args = ap.parse_args()
     import torch
     from u2net_nb.model import u2net_full, u2net_lite
@@ -79,7 +81,8 @@ def main():
             sets[n] = d
         env = {**os.environ, 'OMP_NUM_THREADS': str(args.threads), 'U2NET_HOME': str(work/'rembg_home')}
         exe = shutil.which('u2net_predict') or str(Path(sys.executable).parent/'u2net_predict')
-        def ours(n, cache, out): return [exe, str(pth), str(sets[n]), '--mode', 'cutout', '--quiet', '--out', str(out)], {**env, 'U2NET_ONNX_CACHE': str(cache)}
+        opts = ['--precision', args.precision, '--backend', args.backend]
+        def ours(n, cache, out): return [exe, str(pth), str(sets[n]), '--mode', 'cutout', *opts, '--quiet', '--out', str(out)], {**env, 'U2NET_ONNX_CACHE': str(cache)}
         runs = {}
         for r in range(args.rounds):
             for n in counts:
@@ -95,7 +98,7 @@ def main():
                       for t in ('cold', 'warm', 'rembg')), file=sys.stderr, flush=True)
         med = lambda n, t, k: statistics.median(x[k] for x in runs[(n, t)])
         peak = lambda n, t: max(x['peak'] for x in runs[(n, t)])
-        print(f"\nu2net_{args.model}, cut-outs, {args.threads} threads, median of {args.rounds} interleaved rounds; {cpu_caption()}")
+        print(f"\nu2net_{args.model}, cut-outs, u2net_predict {' '.join(opts)}, {args.threads} threads, median of {args.rounds} interleaved rounds; {cpu_caption()}")
         print(f"{'photos':>6} | {'first run (cold)':>28} | {'later runs (warm)':>28} | {'rembg':>19}")
         print(f"{'':>6} | {'CPU s':>6} {'wall s':>6} {'peak MB':>7} {'x rembg':>7} | {'CPU s':>6} {'wall s':>6} {'peak MB':>7} {'x rembg':>7} | {'CPU s':>6} {'wall s':>6} {'peak MB':>5}")
         for n in counts:
