@@ -46,9 +46,11 @@ def _first_run(weights, key, size, model, official, mode, batch_size, device, pr
     if (runtime is None or key is None or official or mode == 'composite' or batch_size not in (None, 1) or device not in (None, 'cpu')
             or (device is None and not (_torch_cpu_only() or no_gpu_here())) or (precision == 'bf16' and not cpu_has_bf16())
             or importlib.util.find_spec(runtime) is None): return None
-    kind = 'onnxruntime graph' if runtime == 'onnxruntime' else f'OpenVINO {precision} model'
-    def say(): quiet or print(f"u2net_predict: first run with these weights: writing their {kind} into the cache, for this and later runs")
-    try: r = first_graph(weights, _cache_folder(None), key, size, model, graph_threads(), say, runtime, precision)
+    kind, folder = 'onnxruntime graph' if runtime == 'onnxruntime' else f'OpenVINO {precision} model', _cache_folder(None)
+    line = (f"first run with these weights: writing their {kind} into the cache, for this and later runs" if folder is not None
+            else f"no engine cache: writing the {kind} of these weights for this run only")
+    def say(): quiet or print(f"u2net_predict: {line}")
+    try: r = first_graph(weights, folder, key, size, model, graph_threads(), say, runtime, precision)
     except Exception as e:                                                       # the runtime refused it: PyTorch's path decides
         cache_note(f"the graph written from {Path(weights).name} could not be used ({first_line(e)}): taking the usual path"); return None
     if r is None: return None
