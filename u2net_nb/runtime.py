@@ -238,8 +238,8 @@ def _session(src, threads:int, save_to=None):
 
 _OV_CORE = None
 
-def _ov_compile(onnx:bytes|None=None, blob:Path|None=None, precision:str='fp32', threads:int=1):
-    "An OpenVINO model compiled for the CPU from ONNX bytes, or imported from a compiled model's file `blob` (memory-mapped, kept mapped)."
+def _ov_compile(onnx:bytes|str|None=None, blob:Path|None=None, precision:str='fp32', threads:int=1):
+    "An OpenVINO model compiled for the CPU from ONNX bytes or an ONNX file's path, or imported from a compiled model's file `blob` (memory-mapped, kept mapped)."
     global _OV_CORE
     import openvino as ov
     if _OV_CORE is None: _OV_CORE = ov.Core()
