@@ -13,7 +13,7 @@ from .core import atomic_write, extra_hint, fast_path, first_line, installed, re
 from .model import U2Net
 from .rsu import RSU4F
 from .runtime import (CACHE_SUFFIX, ONNX_CACHE_FILES, _NO_BF16_ISA, _accepts, _cache_folder, _cpu_tag, _isa_limit, _ov_compile,
-                              _prune, _run_graph, _seal, _session, _sum_path, _unsealed, build_graph, cache_note, open_sealed, cpu_has_bf16, onnx_cache_dir)
+                              _prune, _run_graph, _save_ov, _seal, _session, _sum_path, _unsealed, build_graph, cache_note, open_sealed, cpu_has_bf16, onnx_cache_dir)
 
 # %% auto #0
 __all__ = ['BACKENDS', 'LOWP_PROBE_TOL', 'fold_bn', 'fold_batchnorm_', 'InferenceU2Net', 'optimize_for_inference', 'EngineError',
@@ -214,8 +214,7 @@ def openvino_model(model:U2Net,       # the network (not modified)
     c = _ov_compile(_export_folded(model, shape, side_outputs), precision=precision, threads=threads)
     if f is None: return c, None, True
     try:
-        data = c.export_model()                                                 # a BytesIO (bytes in older OpenVINO)
-        with atomic_write(f, mode=0o600) as tmp: tmp.write_bytes(data.getbuffer() if hasattr(data, 'getbuffer') else data)
+        with atomic_write(f, mode=0o600) as tmp: _save_ov(c, tmp)
         _seal(f); _prune(folder)
         return c, f, True
     except Exception as e: _cannot_cache(f, e); return c, None, True           # full disk, read-only folder, quota
